@@ -1,0 +1,1 @@
+namespace GradGuard.TorchSharp; internal static class Placeholder {}
