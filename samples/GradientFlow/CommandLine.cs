@@ -1,0 +1,77 @@
+using System.Globalization;
+
+namespace GradientFlow;
+
+/// <summary>The sample's command line: <c>--depths 16,50 --width 64 --batch 128 --steps 20 --seed 1 --lr 0.01 --collect-every 1 --json PATH</c>.</summary>
+public sealed record CommandLine(IReadOnlyList<int> Depths, ExperimentSettings Settings, string? JsonPath)
+{
+    public const string Usage = """
+        Usage: dotnet run --project samples/GradientFlow -- [options]
+
+          --depths LIST        comma-separated network depths (weight layers)   default 16,50
+          --width N            units per hidden layer                           default 64
+          --batch N            examples per batch                               default 128
+          --steps N            training steps per configuration                 default 20
+          --seed N             random seed                                      default 1
+          --lr X               SGD learning rate                                default 0.01
+          --collect-every N    collect gradient statistics every N-th step      default 1
+          --json PATH          write per-layer weight-gradient norms after the first backward pass
+          --help               show this text
+
+        Metrics go to the OpenTelemetry console exporter, or to OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+        """;
+
+    /// <summary>Parses the arguments, or throws <see cref="FormatException"/> with a message that names the bad one.</summary>
+    public static CommandLine Parse(IReadOnlyList<string> arguments)
+    {
+        var depths = new List<int> { 16, 50 };
+        var settings = new ExperimentSettings();
+        string? json = null;
+        for (int index = 0; index < arguments.Count; index++)
+        {
+            string option = arguments[index];
+            string Value() => index + 1 < arguments.Count ? arguments[++index] : throw new FormatException($"{option} needs a value.");
+            switch (option)
+            {
+                case "--depths":
+                    depths = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(depth => Positive(option, depth, 2)).ToList();
+                    break;
+                case "--width":
+                    settings = settings with { Width = Positive(option, Value(), 1) };
+                    break;
+                case "--batch":
+                    settings = settings with { Batch = Positive(option, Value(), 1) };
+                    break;
+                case "--steps":
+                    settings = settings with { Steps = Positive(option, Value(), 1) };
+                    break;
+                case "--seed":
+                    settings = settings with { Seed = long.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out long seed) ? seed : throw new FormatException("--seed needs an integer.") };
+                    break;
+                case "--lr":
+                    settings = settings with { LearningRate = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out double rate) && rate > 0 ? rate : throw new FormatException("--lr needs a number greater than 0.") };
+                    break;
+                case "--collect-every":
+                    settings = settings with { CollectEvery = Positive(option, Value(), 1) };
+                    break;
+                case "--json":
+                    json = Value();
+                    break;
+                default:
+                    throw new FormatException($"Unknown option '{option}'.");
+            }
+        }
+
+        if (depths.Count == 0)
+        {
+            throw new FormatException("--depths needs at least one depth.");
+        }
+
+        return new CommandLine(depths, settings, json);
+    }
+
+    private static int Positive(string option, string text, int minimum) =>
+        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= minimum
+            ? value
+            : throw new FormatException($"{option} needs an integer of at least {minimum}; got '{text}'.");
+}

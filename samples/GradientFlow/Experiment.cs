@@ -1,0 +1,48 @@
+using GradGuard.TorchSharp;
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GradientFlow;
+
+/// <summary>Settings shared by every configuration of a run.</summary>
+public sealed record ExperimentSettings(int Width = 64, int Batch = 128, int Steps = 20, long Seed = 1, double LearningRate = 0.01, int CollectEvery = 1);
+
+/// <summary>What training one configuration showed: the report after the first backward pass and after the last.</summary>
+public sealed record ExperimentResult(NetworkConfiguration Configuration, GradientReport First, GradientReport Last, IReadOnlyList<GradientDiagnosis> Diagnoses);
+
+/// <summary>Trains one configuration on synthetic regression data with a GradientMonitor attached.</summary>
+public static class Experiment
+{
+    /// <param name="afterTraining">Runs while the monitor is still attached, so its metrics can be exported.</param>
+    public static ExperimentResult Run(NetworkConfiguration configuration, ExperimentSettings settings, ILogger logger, Action<GradientMonitor>? afterTraining = null)
+    {
+        torch.manual_seed(settings.Seed);
+        using var inputs = torch.randn(settings.Batch, settings.Width);
+        using var targets = torch.randn(settings.Batch, settings.Width);
+        using var model = configuration.Build(settings.Width);
+        using var optimizer = torch.optim.SGD(model.parameters(), settings.LearningRate);
+        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { ModelName = configuration.Name, CollectEvery = settings.CollectEvery }, logger);
+
+        GradientReport? first = null;
+        var diagnoses = new List<GradientDiagnosis>();
+        for (int step = 0; step < settings.Steps; step++)
+        {
+            using var scope = torch.NewDisposeScope();
+            optimizer.zero_grad();
+            var loss = nn.functional.mse_loss(model.call(inputs), targets);
+            loss.backward();
+            if (monitor.Collect() is { } report)
+            {
+                first ??= report;
+                diagnoses.AddRange(report.Diagnoses);
+            }
+
+            optimizer.step();
+        }
+
+        afterTraining?.Invoke(monitor);
+        var last = monitor.LastReport ?? throw new InvalidOperationException("Training ran no collected step; use at least one step.");
+        return new ExperimentResult(configuration, first!, last, diagnoses);
+    }
+}

@@ -1,1 +1,0 @@
-namespace GradGuard.TorchSharp; internal static class Placeholder {}

@@ -1,0 +1,76 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace GradGuard.TorchSharp.Tests;
+
+/// <summary>Small models whose gradients and activations the tests know in advance.</summary>
+internal static class TestModels
+{
+    /// <summary>A Linear layer whose outputs are exactly its bias: zero weights, so unit i outputs bias[i] for every example.</summary>
+    public static Linear ConstantLinear(int inputs, float[] bias)
+    {
+        var linear = nn.Linear(inputs, bias.Length);
+        using var noGrad = torch.no_grad();
+        linear.weight!.zero_();
+        using var values = torch.tensor(bias);
+        linear.bias!.copy_(values);
+        return linear;
+    }
+
+    /// <summary>Bias that makes the first <paramref name="negative"/> of <paramref name="units"/> outputs -1 and the rest +1.</summary>
+    public static float[] NegativeFirst(int units, int negative) =>
+        Enumerable.Range(0, units).Select(unit => unit < negative ? -1f : 1f).ToArray();
+
+    /// <summary>Runs forward, MSE backward against zeros, and one collection.</summary>
+    public static GradientReport Step(nn.Module<Tensor, Tensor> model, GradientMonitor monitor, Tensor input)
+    {
+        using var scope = torch.NewDisposeScope();
+        model.zero_grad();
+        var output = model.call(input);
+        var loss = nn.functional.mse_loss(output, torch.zeros_like(output));
+        loss.backward();
+        return monitor.Collect() ?? throw new InvalidOperationException("The step was not collected.");
+    }
+}
+
+/// <summary>fc1 → functional ReLU → fc2: the activation has no module, so only the gradient shows its dead units.</summary>
+internal sealed class FunctionalReluNetwork : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear fc1;
+    private readonly Linear fc2;
+
+    public FunctionalReluNetwork(Linear fc1, Linear fc2) : base(nameof(FunctionalReluNetwork))
+    {
+        this.fc1 = fc1;
+        this.fc2 = fc2;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var hidden = fc1.call(input);
+        using var activated = nn.functional.relu(hidden);
+        return fc2.call(activated);
+    }
+}
+
+/// <summary>Uses one Linear twice, so its parameters are registered under two names.</summary>
+internal sealed class SharedLayerNetwork : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear first;
+    private readonly Linear second;
+
+    public SharedLayerNetwork(Linear shared) : base(nameof(SharedLayerNetwork))
+    {
+        first = shared;
+        second = shared;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var hidden = first.call(input);
+        return second.call(hidden);
+    }
+}
