@@ -1,0 +1,153 @@
+using System.Diagnostics;
+
+namespace GradGuard.Analyzers.Tests;
+
+/// <summary>
+/// The analyzers as the build and <c>dotnet format</c> run them, on throwaway projects outside the repository that
+/// reference TorchSharp and the two analyzer assemblies this test project was built with.
+/// </summary>
+public sealed class BuildToolchainTests(ToolchainFixture toolchain) : IClassFixture<ToolchainFixture>
+{
+    [Fact]
+    public void Warnings_as_errors_fail_the_build_and_SARIF_lists_every_rule()
+    {
+        var project = toolchain.CreateProject("CiGate", Path.Combine(Repository.Root, "samples", "BadModels", "*.cs"));
+        var sarif = Path.Combine(Path.GetDirectoryName(project)!, "gradguard.sarif");
+
+        var build = ToolchainFixture.Dotnet($"build \"{project}\" -p:TreatWarningsAsErrors=true -p:ErrorLog=\"{sarif}%2Cversion=2.1\"");
+
+        Assert.NotEqual(0, build.ExitCode);
+        Assert.Contains("error GG0001", build.Output);
+        var log = File.ReadAllText(sarif);
+        Assert.Contains("\"version\": \"2.1.0\"", log);
+        foreach (var rule in new[] { "GG0001", "GG0002", "GG0003" })
+        {
+            Assert.Contains($"\"ruleId\": \"{rule}\"", log);
+        }
+
+        Assert.Contains("\"level\": \"error\"", log);
+    }
+
+    [Fact]
+    public void Dotnet_format_applies_the_GG0002_fix_and_the_result_builds_clean()
+    {
+        var project = toolchain.CreateProject("FormatMe", sourceFile: null);
+        var source = Path.Combine(Path.GetDirectoryName(project)!, "Model.cs");
+        File.WriteAllText(source, """
+            using System.Collections.Generic;
+            using TorchSharp;
+            using TorchSharp.Modules;
+            using static TorchSharp.torch;
+
+            public static class Model
+            {
+                public static Sequential Build()
+                {
+                    var layers = new List<nn.Module<Tensor, Tensor>>();
+                    for (int i = 0; i < 8; i++)
+                    {
+                        layers.Add(nn.Linear(64, 64));
+                        layers.Add(nn.ReLU());
+                    }
+
+                    var head = nn.Linear(64, 64);
+                    return nn.Sequential(nn.Sequential(layers), head, nn.ReLU(), nn.Linear(64, 10));
+                }
+            }
+            """);
+        Assert.Equal(0, ToolchainFixture.Dotnet($"restore \"{project}\"").ExitCode);
+
+        var format = ToolchainFixture.Dotnet($"format analyzers \"{project}\" --diagnostics GG0002 --severity warn --no-restore");
+        var build = ToolchainFixture.Dotnet($"build \"{project}\" --no-restore");
+
+        Assert.True(format.ExitCode == 0, format.Output);
+        var fixedSource = File.ReadAllText(source);
+        Assert.Contains("torch.nn.init.kaiming_normal_(linear.weight, nonlinearity: torch.nn.init.NonlinearityType.ReLU)", fixedSource);
+        Assert.Contains("torch.nn.init.kaiming_normal_(head.weight, nonlinearity: torch.nn.init.NonlinearityType.ReLU)", fixedSource);
+        Assert.True(build.ExitCode == 0, build.Output);
+        Assert.DoesNotContain("GG0002", build.Output);
+    }
+}
+
+/// <summary>A scratch folder for the throwaway projects, removed afterwards.</summary>
+public sealed class ToolchainFixture : IDisposable
+{
+    private static readonly TimeSpan ProcessTimeout = TimeSpan.FromMinutes(4);
+
+    private readonly string scratch = Directory.CreateTempSubdirectory("gradguard-analyzers-").FullName;
+
+    /// <summary>A net10.0 library using TorchSharp with GradGuard's analyzers and fixes, compiling <paramref name="sourceFile"/> if given.</summary>
+    public string CreateProject(string name, string? sourceFile)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(scratch, name)).FullName;
+        var analyzers = AppContext.BaseDirectory;
+        var project = Path.Combine(folder, name + ".csproj");
+        var compile = sourceFile is null ? "" : $"<Compile Include=\"{sourceFile}\" />";
+        File.WriteAllText(project, $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <WarningsNotAsErrors>NU1603</WarningsNotAsErrors>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="TorchSharp" Version="0.107.0" />
+                <Analyzer Include="{Path.Combine(analyzers, "GradGuard.Analyzers.dll")}" />
+                <Analyzer Include="{Path.Combine(analyzers, "GradGuard.Analyzers.CodeFixes.dll")}" />
+              </ItemGroup>
+              <ItemGroup>
+                {compile}
+              </ItemGroup>
+            </Project>
+            """);
+        return project;
+    }
+
+    public static (int ExitCode, string Output) Dotnet(string arguments)
+    {
+        var start = new ProcessStartInfo("dotnet", arguments)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+
+        // The test host's MSBuild settings would point the child build at the wrong SDK pieces.
+        foreach (var variable in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            start.Environment.Remove(variable);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(ProcessTimeout))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"dotnet {arguments} took longer than {ProcessTimeout}.");
+        }
+
+        return (process.ExitCode, output.Result + error.Result);
+    }
+
+    public void Dispose() => Directory.Delete(scratch, recursive: true);
+}
+
+/// <summary>The checkout the tests run from.</summary>
+internal static class Repository
+{
+    public static string Root { get; } = Find();
+
+    private static string Find()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "GradGuard.sln")))
+            {
+                return folder.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("GradGuard.sln not found above " + AppContext.BaseDirectory);
+    }
+}

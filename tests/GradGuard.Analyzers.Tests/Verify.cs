@@ -1,0 +1,64 @@
+using System.Collections.Immutable;
+using GradGuard.Analyzers;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp.Testing;
+using Microsoft.CodeAnalysis.Testing;
+
+namespace GradGuard.Analyzers.Tests;
+
+/// <summary>Runs the analyzer and fixers over sources compiled against .NET 8 and the real TorchSharp assembly.</summary>
+internal static class Verify
+{
+    /// <summary>Usings every test source starts with, as TorchSharp's own samples write them.</summary>
+    public const string Usings = """
+        using System;
+        using System.Collections.Generic;
+        using TorchSharp;
+        using TorchSharp.Modules;
+        using static TorchSharp.torch;
+        using static TorchSharp.torch.nn;
+
+        """;
+
+    // The registry serves no Microsoft.NETCore.App.Ref 8.0.0, which ReferenceAssemblies.Net.Net80 asks for.
+    private static readonly ReferenceAssemblies Net80 = new(
+        "net8.0",
+        new PackageIdentity("Microsoft.NETCore.App.Ref", "8.0.31"),
+        Path.Combine("ref", "net8.0"));
+
+    private static readonly MetadataReference TorchSharp = MetadataReference.CreateFromFile(typeof(global::TorchSharp.torch).Assembly.Location);
+
+    /// <summary>Checks the diagnostics in <paramref name="markup"/> (<c>{|GG0001:...|}</c>), with optional .editorconfig lines.</summary>
+    public static async Task Diagnostics(string markup, params string[] editorConfig)
+    {
+        var test = new CSharpAnalyzerTest<GradientFlowAnalyzer, DefaultVerifier>();
+        Configure(test, markup, editorConfig);
+        await test.RunAsync();
+    }
+
+    /// <summary>Checks a fix turns <paramref name="markup"/> into <paramref name="fixedSource"/>, one by one and with Fix All.</summary>
+    public static async Task Fix<TFix>(string markup, string fixedSource, int codeActionIndex = 0)
+        where TFix : CodeFixProvider, new()
+    {
+        var test = new CSharpCodeFixTest<GradientFlowAnalyzer, TFix, DefaultVerifier>
+        {
+            FixedCode = Usings + fixedSource,
+            CodeActionIndex = codeActionIndex,
+        };
+        Configure(test, markup, []);
+        test.FixedState.AdditionalReferences.Add(TorchSharp);
+        await test.RunAsync();
+    }
+
+    private static void Configure(AnalyzerTest<DefaultVerifier> test, string markup, string[] editorConfig)
+    {
+        test.ReferenceAssemblies = Net80;
+        test.TestState.Sources.Add(Usings + markup);
+        test.TestState.AdditionalReferences.Add(TorchSharp);
+        if (editorConfig.Length > 0)
+        {
+            test.TestState.AnalyzerConfigFiles.Add(("/.editorconfig", "root = true\n[*]\n" + string.Join("\n", editorConfig)));
+        }
+    }
+}
