@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using GradGuard.Tests.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -50,17 +51,6 @@ public class TypedPrefixTests
     private static IEnumerable<int> CutPoints(int length) =>
         Enumerable.Range(1, CutsPerSource).Select(index => (int)((long)length * index / (CutsPerSource + 1))).Distinct();
 
-    /// <summary>The usings the analyzer tests' sources are compiled with (tests/GradGuard.Analyzers.Tests/Verify.cs).</summary>
-    private const string TestUsings = """
-        using System;
-        using System.Collections.Generic;
-        using TorchSharp;
-        using TorchSharp.Modules;
-        using static TorchSharp.torch;
-        using static TorchSharp.torch.nn;
-
-        """;
-
     /// <summary>Microsoft.CodeAnalysis.Testing's diagnostic markup, <c>{|GG0001:...|}</c> and <c>[|...|]</c>.</summary>
     private static readonly Regex Markup = new(@"\{\|[A-Za-z0-9]+:|\|\}|\[\||\|\]", RegexOptions.Compiled);
 
@@ -88,7 +78,7 @@ public class TypedPrefixTests
                 .Where(literal => literal.IsKind(SyntaxKind.StringLiteralExpression))
                 .Select(literal => Markup.Replace(literal.Token.ValueText, ""))
                 .Where(value => value.Contains("nn.", StringComparison.Ordinal) || value.Contains("using TorchSharp", StringComparison.Ordinal))
-                .Select(value => value.Contains("using TorchSharp", StringComparison.Ordinal) ? value : TestUsings + value);
+                .Select(value => value.Contains("using TorchSharp", StringComparison.Ordinal) ? value : TorchSharpTestSource.Usings + value);
             int index = 0;
             foreach (string literal in literals)
             {

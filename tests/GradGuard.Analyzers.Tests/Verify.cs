@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using GradGuard.Analyzers;
+using GradGuard.Tests.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp.Testing;
@@ -10,16 +11,7 @@ namespace GradGuard.Analyzers.Tests;
 /// <summary>Runs the analyzer and fixers over sources compiled against .NET 8 and the real TorchSharp assembly.</summary>
 internal static class Verify
 {
-    /// <summary>Usings every test source starts with, as TorchSharp's own samples write them.</summary>
-    public const string Usings = """
-        using System;
-        using System.Collections.Generic;
-        using TorchSharp;
-        using TorchSharp.Modules;
-        using static TorchSharp.torch;
-        using static TorchSharp.torch.nn;
-
-        """;
+    public const string Usings = TorchSharpTestSource.Usings;
 
     // The registry serves no Microsoft.NETCore.App.Ref 8.0.0, which ReferenceAssemblies.Net.Net80 asks for.
     private static readonly ReferenceAssemblies Net80 = new(
