@@ -2,9 +2,18 @@ using System.Globalization;
 
 namespace GradientFlow;
 
-/// <summary>The sample's command line: <c>--depths 16,50 --width 64 --batch 128 --steps 20 --seed 1 --lr 0.01 --collect-every 1 --json PATH</c>.</summary>
+/// <summary>The sample's command line: <c>--depths 16,50 --width 64 --batch 128 --steps 20 --seed 1 --lr 0.01 --collect-every 1 --json PATH --report PATH --prometheus-port PORT --serve-seconds N</c>.</summary>
 public sealed record CommandLine(IReadOnlyList<int> Depths, ExperimentSettings Settings, string? JsonPath)
 {
+    /// <summary>Where to write the self-contained HTML gradient-flow report, if anywhere.</summary>
+    public string? ReportPath { get; init; }
+
+    /// <summary>Loopback port on which to serve <c>/metrics</c> for Prometheus to scrape, if any.</summary>
+    public int? PrometheusPort { get; init; }
+
+    /// <summary>How long each configuration's final metrics stay exported after its training ends.</summary>
+    public TimeSpan ServeTime { get; init; }
+
     public const string Usage = """
         Usage: dotnet run --project samples/GradientFlow -- [options]
 
@@ -15,10 +24,16 @@ public sealed record CommandLine(IReadOnlyList<int> Depths, ExperimentSettings S
           --seed N             random seed                                      default 1
           --lr X               SGD learning rate                                default 0.01
           --collect-every N    collect gradient statistics every N-th step      default 1
-          --json PATH          write per-layer weight-gradient norms after the first backward pass
+          --json PATH          write per-layer weight-gradient norms after the first backward pass,
+                               and the monitor's final values (what its gauges last showed)
+          --report PATH        write a self-contained HTML gradient-flow report (heatmaps, curves)
+          --prometheus-port N  serve metrics for Prometheus at http://127.0.0.1:N/metrics
+          --serve-seconds N    keep each configuration's final metrics exported N seconds after
+                               training it, so a scraper sees them              default 0
           --help               show this text
 
-        Metrics go to the OpenTelemetry console exporter, or to OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+        Metrics go to the OpenTelemetry console exporter, or to OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set
+        (configured by the standard OTEL_* variables), and also to Prometheus with --prometheus-port.
         """;
 
     /// <summary>Parses the arguments, or throws <see cref="FormatException"/> with a message that names the bad one.</summary>
@@ -27,6 +42,9 @@ public sealed record CommandLine(IReadOnlyList<int> Depths, ExperimentSettings S
         var depths = new List<int> { 16, 50 };
         var settings = new ExperimentSettings();
         string? json = null;
+        string? report = null;
+        int? prometheusPort = null;
+        var serveTime = TimeSpan.Zero;
         for (int index = 0; index < arguments.Count; index++)
         {
             string option = arguments[index];
@@ -57,6 +75,15 @@ public sealed record CommandLine(IReadOnlyList<int> Depths, ExperimentSettings S
                 case "--json":
                     json = Value();
                     break;
+                case "--report":
+                    report = Value();
+                    break;
+                case "--prometheus-port":
+                    prometheusPort = Positive(option, Value(), 1) is var port && port <= ushort.MaxValue ? port : throw new FormatException($"{option} needs a port number up to {ushort.MaxValue}.");
+                    break;
+                case "--serve-seconds":
+                    serveTime = TimeSpan.FromSeconds(Positive(option, Value(), 0));
+                    break;
                 default:
                     throw new FormatException($"Unknown option '{option}'.");
             }
@@ -67,7 +94,7 @@ public sealed record CommandLine(IReadOnlyList<int> Depths, ExperimentSettings S
             throw new FormatException("--depths needs at least one depth.");
         }
 
-        return new CommandLine(depths, settings, json);
+        return new CommandLine(depths, settings, json) { ReportPath = report, PrometheusPort = prometheusPort, ServeTime = serveTime };
     }
 
     private static int Positive(string option, string text, int minimum) =>

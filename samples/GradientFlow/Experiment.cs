@@ -8,8 +8,15 @@ namespace GradientFlow;
 /// <summary>Settings shared by every configuration of a run.</summary>
 public sealed record ExperimentSettings(int Width = 64, int Batch = 128, int Steps = 20, long Seed = 1, double LearningRate = 0.01, int CollectEvery = 1);
 
-/// <summary>What training one configuration showed: the report after the first backward pass and after the last.</summary>
-public sealed record ExperimentResult(NetworkConfiguration Configuration, GradientReport First, GradientReport Last, IReadOnlyList<GradientDiagnosis> Diagnoses);
+/// <summary>What training one configuration showed: every collected report, from the first backward pass to the last.</summary>
+public sealed record ExperimentResult(NetworkConfiguration Configuration, IReadOnlyList<GradientReport> History, IReadOnlyList<GradientDiagnosis> Diagnoses)
+{
+    /// <summary>The report after the first backward pass.</summary>
+    public GradientReport First => History[0];
+
+    /// <summary>The report of the last collection: what the monitor's gauges showed when training ended.</summary>
+    public GradientReport Last => History[^1];
+}
 
 /// <summary>Trains one configuration on synthetic regression data with a GradientMonitor attached.</summary>
 public static class Experiment
@@ -24,7 +31,7 @@ public static class Experiment
         using var optimizer = torch.optim.SGD(model.parameters(), settings.LearningRate);
         using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { ModelName = configuration.Name, CollectEvery = settings.CollectEvery }, logger);
 
-        GradientReport? first = null;
+        var history = new List<GradientReport>();
         var diagnoses = new List<GradientDiagnosis>();
         for (int step = 0; step < settings.Steps; step++)
         {
@@ -34,15 +41,19 @@ public static class Experiment
             loss.backward();
             if (monitor.Collect() is { } report)
             {
-                first ??= report;
+                history.Add(report);
                 diagnoses.AddRange(report.Diagnoses);
             }
 
             optimizer.step();
         }
 
+        if (history.Count == 0)
+        {
+            throw new InvalidOperationException("Training ran no collected step; use at least one step.");
+        }
+
         afterTraining?.Invoke(monitor);
-        var last = monitor.LastReport ?? throw new InvalidOperationException("Training ran no collected step; use at least one step.");
-        return new ExperimentResult(configuration, first!, last, diagnoses);
+        return new ExperimentResult(configuration, history, diagnoses);
     }
 }

@@ -1,9 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using GradGuard.TorchSharp;
 
 namespace GradientFlow;
 
-/// <summary>The <c>--json</c> file: per-layer weight-gradient norms after the first backward pass, input to output.</summary>
+/// <summary>
+/// The <c>--json</c> file: per-layer weight-gradient norms after the first backward pass, input to output, and the
+/// monitor's final report, the values its gauges showed when training ended (what a scraper or an OTLP receiver got).
+/// </summary>
 public sealed record FlowJson(IReadOnlyList<FlowJson.Configuration> Configs)
 {
     private static readonly JsonSerializerOptions Options = new()
@@ -11,6 +15,7 @@ public sealed record FlowJson(IReadOnlyList<FlowJson.Configuration> Configs)
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         WriteIndented = true,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter() },
     };
 
     public static FlowJson From(IEnumerable<ExperimentResult> results) => new(results.Select(result => new Configuration(
@@ -19,7 +24,8 @@ public sealed record FlowJson(IReadOnlyList<FlowJson.Configuration> Configs)
         result.Configuration.Init,
         result.Configuration.Residual,
         result.Configuration.Depth,
-        result.First.WeightGradients.Select((weight, index) => new Layer(index, weight.Layer, weight.Norm)).ToList())).ToList());
+        result.First.WeightGradients.Select((weight, index) => new Layer(index, weight.Layer, weight.Norm)).ToList(),
+        new FinalReport(result.Last.Step, result.Last.TotalNorm, result.Last.FirstToLastRatio, result.Last.Parameters, result.Last.Activations))).ToList());
 
     public static FlowJson Read(string path) => JsonSerializer.Deserialize<FlowJson>(File.ReadAllText(path), Options)
         ?? throw new InvalidDataException($"{path} holds no gradient-flow document.");
@@ -35,7 +41,9 @@ public sealed record FlowJson(IReadOnlyList<FlowJson.Configuration> Configs)
         File.WriteAllText(path, JsonSerializer.Serialize(this, Options));
     }
 
-    public sealed record Configuration(string Name, string Activation, string Init, bool Residual, int Depth, IReadOnlyList<Layer> Layers);
+    public sealed record Configuration(string Name, string Activation, string Init, bool Residual, int Depth, IReadOnlyList<Layer> Layers, FinalReport Final);
+
+    public sealed record FinalReport(long Step, double TotalNorm, double FirstToLastRatio, IReadOnlyList<ParameterGradient> Parameters, IReadOnlyList<ActivationStatistics> Activations);
 
     public sealed record Layer(int Index, string Name, double GradNorm);
 }

@@ -1,9 +1,5 @@
-using GradGuard.TorchSharp;
 using GradientFlow;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
 
 CommandLine commandLine;
 try
@@ -23,21 +19,32 @@ catch (FormatException error)
     return 2;
 }
 
-bool otlp = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
-var metrics = Sdk.CreateMeterProviderBuilder()
-    .ConfigureResource(resource => resource.AddService("GradientFlow"))
-    .AddGradGuardInstrumentation();
-metrics = otlp ? metrics.AddOtlpExporter() : metrics.AddConsoleExporter();
-using var meterProvider = metrics.Build();
+Telemetry telemetry;
+try
+{
+    telemetry = Telemetry.Start(commandLine.PrometheusPort);
+}
+catch (System.Net.HttpListenerException error)
+{
+    Console.Error.WriteLine($"error: {error.Message}");
+    return 1;
+}
+
+using var metrics = telemetry;
 using var loggerFactory = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => console.SingleLine = true));
 var logger = loggerFactory.CreateLogger("GradGuard");
 
-Console.WriteLine($"GradGuard gradient flow: width {commandLine.Settings.Width}, batch {commandLine.Settings.Batch}, {commandLine.Settings.Steps} SGD steps, seed {commandLine.Settings.Seed}; metrics to {(otlp ? "OTLP" : "the console")}.");
+Console.WriteLine($"GradGuard gradient flow: width {commandLine.Settings.Width}, batch {commandLine.Settings.Batch}, {commandLine.Settings.Steps} SGD steps, seed {commandLine.Settings.Seed}; metrics to {metrics.Description}.");
 var results = new List<ExperimentResult>();
 foreach (var configuration in NetworkConfiguration.Literature(commandLine.Depths))
 {
-    // Flushing while the monitor is attached exports this configuration's final gauges.
-    var result = Experiment.Run(configuration, commandLine.Settings, logger, _ => meterProvider.ForceFlush());
+    // Flushing while the monitor is attached exports this configuration's final gauges; serving on keeps them up for
+    // a scraper or a periodic exporter, which would otherwise miss a configuration that trains between two reads.
+    var result = Experiment.Run(configuration, commandLine.Settings, logger, _ =>
+    {
+        metrics.Flush();
+        Thread.Sleep(commandLine.ServeTime);
+    });
     results.Add(result);
     Console.WriteLine(GradientBars.Render(result));
 }
@@ -52,6 +59,12 @@ if (commandLine.JsonPath is { } path)
 {
     FlowJson.From(results).Write(path);
     Console.WriteLine($"Per-layer gradient norms written to {path}.");
+}
+
+if (commandLine.ReportPath is { } reportPath)
+{
+    GradientFlowReport.Write(reportPath, commandLine.Settings, results);
+    Console.WriteLine($"Gradient-flow report written to {reportPath}.");
 }
 
 return 0;

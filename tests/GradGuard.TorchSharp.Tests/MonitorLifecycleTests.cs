@@ -96,6 +96,17 @@ public class MonitorLifecycleTests
         Assert.Contains("no parameters", error.Message);
     }
 
+    [Fact]
+    public void Attaching_to_a_disposed_module_names_the_problem()
+    {
+        var model = nn.Sequential(("fc", nn.Linear(2, 2)));
+        model.Dispose();
+
+        var error = Assert.Throws<ArgumentException>(() => GradientMonitor.Attach(model));
+
+        Assert.Contains("disposed", error.Message);
+    }
+
     [Theory]
     [InlineData(nameof(GradientMonitorOptions.CollectEvery), 0)]
     [InlineData(nameof(GradientMonitorOptions.VanishingRatio), -1.0)]
