@@ -30,23 +30,26 @@ catch (System.Net.HttpListenerException error)
     return 1;
 }
 
-using var metrics = telemetry;
 using var loggerFactory = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => console.SingleLine = true));
 var logger = loggerFactory.CreateLogger("GradGuard");
-
-Console.WriteLine($"GradGuard gradient flow: width {commandLine.Settings.Width}, batch {commandLine.Settings.Batch}, {commandLine.Settings.Steps} SGD steps, seed {commandLine.Settings.Seed}; metrics to {metrics.Description}.");
 var results = new List<ExperimentResult>();
-foreach (var configuration in NetworkConfiguration.Literature(commandLine.Depths))
+
+// The meter provider's last export happens when it is disposed, so it goes before the summary that closes the output.
+using (var metrics = telemetry)
 {
-    // Flushing while the monitor is attached exports this configuration's final gauges; serving on keeps them up for
-    // a scraper or a periodic exporter, which would otherwise miss a configuration that trains between two reads.
-    var result = Experiment.Run(configuration, commandLine.Settings, logger, _ =>
+    Console.WriteLine($"GradGuard gradient flow: width {commandLine.Settings.Width}, batch {commandLine.Settings.Batch}, {commandLine.Settings.Steps} SGD steps, seed {commandLine.Settings.Seed}; metrics to {metrics.Description}.");
+    foreach (var configuration in NetworkConfiguration.Literature(commandLine.Depths))
     {
-        metrics.Flush();
-        Thread.Sleep(commandLine.ServeTime);
-    });
-    results.Add(result);
-    Console.WriteLine(GradientBars.Render(result));
+        // Flushing while the monitor is attached exports this configuration's final gauges; serving on keeps them up for
+        // a scraper or a periodic exporter, which would otherwise miss a configuration that trains between two reads.
+        var result = Experiment.Run(configuration, commandLine.Settings, logger, _ =>
+        {
+            metrics.Flush();
+            Thread.Sleep(commandLine.ServeTime);
+        });
+        results.Add(result);
+        Console.WriteLine(GradientBars.Render(result));
+    }
 }
 
 Console.WriteLine($"{"configuration",-26} {"first/last at step 1",22} {"first-layer norm",18}");
