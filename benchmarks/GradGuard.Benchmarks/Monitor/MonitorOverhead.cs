@@ -1,0 +1,71 @@
+using System.Diagnostics;
+
+namespace GradGuard.Benchmarks.Monitor;
+
+/// <summary>How long the interleaved comparison of one workload runs.</summary>
+/// <param name="Rounds">Rounds of <see cref="MonitorOverhead.StepsPerRound"/> steps of every variant; each gives one ratio per variant.</param>
+/// <param name="WarmupRounds">Untimed rounds first (allocator, thread pool, JIT).</param>
+internal sealed record OverheadSettings(int Rounds, int WarmupRounds);
+
+/// <summary>
+/// Times bare and instrumented training steps side by side. BenchmarkDotNet measures one benchmark after the
+/// other, and on a shared 2-core machine the background drifts between them by more than the 1% to be
+/// resolved. Here the variants take turns step by step, in an order that rotates, and each ratio is the median
+/// over rounds of a variant's time in the round divided by the bare time in the same round. A second bare copy
+/// is timed like the others, so every run states its own noise floor.
+/// </summary>
+internal static class MonitorOverhead
+{
+    /// <summary>Ten, so every round of the every-10th monitor holds exactly one collection.</summary>
+    public const int StepsPerRound = 10;
+
+    public static void Run(Workload workload, string prefix, OverheadSettings settings, Summary summary)
+    {
+        var trainings = Enum.GetValues<Instrumentation>().Select(instrumentation => new InstrumentedTraining(workload, instrumentation)).ToList();
+        try
+        {
+            for (int round = 0; round < settings.WarmupRounds; round++)
+            {
+                TimeRound(trainings, round);
+            }
+
+            var rounds = Enumerable.Range(0, settings.Rounds).Select(round => TimeRound(trainings, round)).ToList();
+            summary.Add($"{prefix}.bare.step_ms", Statistics.Median(rounds.Select(seconds => seconds[Instrumentation.Bare])) * 1000 / StepsPerRound, "F2");
+            foreach (var training in trainings.Where(training => training.Instrumentation != Instrumentation.Bare))
+            {
+                var ratios = rounds.Select(seconds => seconds[training.Instrumentation] / seconds[Instrumentation.Bare]);
+                summary.Add($"{prefix}.{FigureName(training.Instrumentation)}.ratio", Statistics.Median(ratios));
+            }
+        }
+        finally
+        {
+            trainings.ForEach(training => training.Dispose());
+        }
+    }
+
+    private static Dictionary<Instrumentation, double> TimeRound(List<InstrumentedTraining> trainings, int round)
+    {
+        var seconds = trainings.ToDictionary(training => training.Instrumentation, _ => 0.0);
+        for (int step = 0; step < StepsPerRound; step++)
+        {
+            for (int turn = 0; turn < trainings.Count; turn++)
+            {
+                var training = trainings[(round + step + turn) % trainings.Count];
+                long start = Stopwatch.GetTimestamp();
+                training.Step();
+                seconds[training.Instrumentation] += Stopwatch.GetElapsedTime(start).TotalSeconds;
+            }
+        }
+
+        return seconds;
+    }
+
+    private static string FigureName(Instrumentation instrumentation) => instrumentation switch
+    {
+        Instrumentation.BareControl => "bare_control",
+        Instrumentation.MonitorEveryStep => "monitor_every_step",
+        Instrumentation.MonitorEvery10th => "monitor_every_10th",
+        Instrumentation.Naive => "naive",
+        _ => throw new ArgumentOutOfRangeException(nameof(instrumentation), instrumentation, null),
+    };
+}

@@ -1,0 +1,56 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using BenchmarkDotNet.Running;
+using GradGuard.Benchmarks;
+using GradGuard.Benchmarks.Analyzers;
+using GradGuard.Benchmarks.Monitor;
+using TorchSharp;
+
+BenchmarkCommandLine commandLine;
+try
+{
+    commandLine = BenchmarkCommandLine.Parse(args);
+}
+catch (ArgumentException invalid)
+{
+    Console.Error.WriteLine(invalid.Message);
+    return 2;
+}
+
+torch.set_num_threads(commandLine.Threads);
+if (commandLine.BenchmarkDotNetArguments is { } benchmarkDotNetArguments)
+{
+    BenchmarkSwitcher.FromAssembly(typeof(BenchmarkCommandLine).Assembly).Run(benchmarkDotNetArguments);
+    return 0;
+}
+
+var started = Stopwatch.GetTimestamp();
+var summary = new Summary();
+summary.Add("run.mode", commandLine.Full ? "full" : "quick");
+summary.Add("run.cores", Environment.ProcessorCount);
+summary.Add("run.torch_threads", commandLine.Threads);
+summary.Add("run.runtime", RuntimeInformation.FrameworkDescription.Replace(' ', '_'));
+
+if (commandLine.Parts.Contains("monitor"))
+{
+    Console.WriteLine("Monitor: bare, monitored and naive training steps, interleaved ...");
+    MonitorOverhead.Run(Workload.DeepMlp, "mlp", new OverheadSettings(Rounds: commandLine.Full ? 20 : 6, WarmupRounds: 1), summary);
+    MonitorOverhead.Run(Workload.SmallConvNet, "convnet", new OverheadSettings(Rounds: commandLine.Full ? 40 : 12, WarmupRounds: 1), summary);
+}
+
+if (commandLine.Parts.Contains("soak"))
+{
+    Console.WriteLine("Soak: 10 000 monitored steps ...");
+    MemorySoak.Run(steps: 10_000, summary);
+}
+
+if (commandLine.Parts.Contains("analyzers"))
+{
+    Console.WriteLine("Analyzers: generated projects compiled without and with GradGuard.Analyzers ...");
+    AnalyzerOverhead.Run(new AnalyzerSettings(FileCounts: new[] { 50, 200, 800 }, Repetitions: commandLine.Full ? 5 : 2), summary);
+}
+
+summary.Add("run.seconds", Stopwatch.GetElapsedTime(started).TotalSeconds, "F0");
+Console.WriteLine();
+summary.Print(Console.Out);
+return 0;
