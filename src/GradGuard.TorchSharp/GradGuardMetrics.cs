@@ -13,6 +13,36 @@ public static class GradGuardMetrics
     /// <summary>Name of the <see cref="Meter"/>; pass it to <c>AddMeter</c>, or call <c>AddGradGuardInstrumentation()</c>.</summary>
     public const string MeterName = "GradGuard.TorchSharp";
 
+    /// <summary>Counter of collections performed.</summary>
+    public const string CollectionsInstrument = "gradguard.collections";
+
+    /// <summary>Counter of NaN and infinite gradient elements, per parameter.</summary>
+    public const string NonFiniteInstrument = "gradguard.gradient.nonfinite";
+
+    /// <summary>Counter of gradient problems diagnosed, once per episode.</summary>
+    public const string DiagnosesInstrument = "gradguard.diagnoses";
+
+    /// <summary>Gauge of each parameter's gradient L2 norm.</summary>
+    public const string GradientNormInstrument = "gradguard.gradient.norm";
+
+    /// <summary>Gauge of the L2 norm over all gradients.</summary>
+    public const string TotalNormInstrument = "gradguard.gradient.total_norm";
+
+    /// <summary>Gauge of the total norm before <see cref="GradientMonitor.ClipGradients"/>.</summary>
+    public const string PreClipTotalNormInstrument = "gradguard.gradient.pre_clip_total_norm";
+
+    /// <summary>Gauge of the first weight layer's gradient norm over the last one's.</summary>
+    public const string FirstToLastInstrument = "gradguard.gradient.first_to_last";
+
+    /// <summary>Gauge of dead units per ReLU-family layer.</summary>
+    public const string DeadUnitsInstrument = "gradguard.activation.dead_units";
+
+    /// <summary>Gauge of the dead fraction per ReLU-family layer.</summary>
+    public const string DeadFractionInstrument = "gradguard.activation.dead";
+
+    /// <summary>Gauge of the saturated fraction per sigmoid/tanh layer.</summary>
+    public const string SaturatedFractionInstrument = "gradguard.activation.saturated";
+
     /// <summary>Attribute naming the monitored model.</summary>
     public const string ModelAttribute = "gradguard.model";
 
@@ -35,29 +65,29 @@ public static class GradGuardMetrics
     private static readonly Meter Meter = new(MeterName, typeof(GradGuardMetrics).Assembly.GetName().Version?.ToString());
 
     private static readonly Counter<long> Collections = Meter.CreateCounter<long>(
-        "gradguard.collections", "{collection}", "Gradient collections performed.");
+        CollectionsInstrument, "{collection}", "Gradient collections performed.");
 
     private static readonly Counter<long> NonFiniteValues = Meter.CreateCounter<long>(
-        "gradguard.gradient.nonfinite", "{value}", "NaN and infinite gradient elements, per parameter.");
+        NonFiniteInstrument, "{value}", "NaN and infinite gradient elements, per parameter.");
 
     private static readonly Counter<long> Diagnoses = Meter.CreateCounter<long>(
-        "gradguard.diagnoses", "{diagnosis}", "Gradient problems diagnosed, counted once per episode.");
+        DiagnosesInstrument, "{diagnosis}", "Gradient problems diagnosed, counted once per episode.");
 
     static GradGuardMetrics()
     {
-        Meter.CreateObservableGauge("gradguard.gradient.norm", () => Observe(ParameterNorms), null,
+        Meter.CreateObservableGauge(GradientNormInstrument, () => Observe(ParameterNorms), null,
             "L2 norm of each parameter's gradient at the last collection.");
-        Meter.CreateObservableGauge("gradguard.gradient.total_norm", () => Observe(TotalNorm), null,
+        Meter.CreateObservableGauge(TotalNormInstrument, () => Observe(TotalNorm), null,
             "L2 norm over all gradients at the last collection.");
-        Meter.CreateObservableGauge("gradguard.gradient.pre_clip_total_norm", () => Observe(PreClipTotalNorm), null,
+        Meter.CreateObservableGauge(PreClipTotalNormInstrument, () => Observe(PreClipTotalNorm), null,
             "L2 norm over all gradients before GradientMonitor.ClipGradients rescaled them.");
-        Meter.CreateObservableGauge("gradguard.gradient.first_to_last", () => Observe(FirstToLast), "1",
+        Meter.CreateObservableGauge(FirstToLastInstrument, () => Observe(FirstToLast), "1",
             "First weight layer's gradient norm divided by the last one's.");
-        Meter.CreateObservableGauge("gradguard.activation.dead_units", () => Observe(DeadUnits), "{unit}",
+        Meter.CreateObservableGauge(DeadUnitsInstrument, () => Observe(DeadUnits), "{unit}",
             "Units of a ReLU-family layer that were zero for the whole batch.");
-        Meter.CreateObservableGauge("gradguard.activation.dead", () => Observe(DeadFraction), "1",
+        Meter.CreateObservableGauge(DeadFractionInstrument, () => Observe(DeadFraction), "1",
             "Fraction of a ReLU-family layer's units that were zero for the whole batch.");
-        Meter.CreateObservableGauge("gradguard.activation.saturated", () => Observe(SaturatedFraction), "1",
+        Meter.CreateObservableGauge(SaturatedFractionInstrument, () => Observe(SaturatedFraction), "1",
             "Fraction of a sigmoid/tanh layer's pre-activations in the flat tails.");
     }
 

@@ -50,7 +50,7 @@ public class GradientFlowSampleTests
 
             Assert.True(exitCode == 0, output);
             Assert.Contains("first/last ratio", output);
-            Assert.Contains("gradguard.gradient.norm", output);
+            Assert.Contains(GradGuardMetrics.GradientNormInstrument, output);
             var document = FlowJson.Read(json);
             Assert.Equal(new[] { "sigmoid-default-4", "relu-default-4", "relu-he-4", "residual-relu-default-4" }, document.Configs.Select(config => config.Name));
             var sigmoid = document.Configs[0];

@@ -21,7 +21,7 @@ public class MetricsTests
         var report = TestModels.Step(model, monitor, input);
         meterProvider.ForceFlush();
 
-        var norms = Points(exported, "gradguard.gradient.norm", "otel-norms");
+        var norms = Points(exported, GradGuardMetrics.GradientNormInstrument, "otel-norms");
         Assert.Equal(report.Parameters.Count, norms.Count);
         foreach (var parameter in report.Parameters)
         {
@@ -30,11 +30,11 @@ public class MetricsTests
             Assert.Equal(parameter.LayerIndex, Convert.ToInt32(point.Tags[GradGuardMetrics.LayerIndexAttribute]));
         }
 
-        var dead = Assert.Single(Points(exported, "gradguard.activation.dead_units", "otel-norms"));
+        var dead = Assert.Single(Points(exported, GradGuardMetrics.DeadUnitsInstrument, "otel-norms"));
         Assert.Equal("relu", dead.Tags[GradGuardMetrics.LayerAttribute]);
         Assert.Equal((double)report.Activations.Single().DeadUnits, dead.Value);
-        Assert.Equal(report.FirstToLastRatio, Assert.Single(Points(exported, "gradguard.gradient.first_to_last", "otel-norms")).Value);
-        Assert.Equal("1", exported.First(metric => metric.Name == "gradguard.gradient.first_to_last").Unit);
+        Assert.Equal(report.FirstToLastRatio, Assert.Single(Points(exported, GradGuardMetrics.FirstToLastInstrument, "otel-norms")).Value);
+        Assert.Equal("1", exported.First(metric => metric.Name == GradGuardMetrics.FirstToLastInstrument).Unit);
     }
 
     [Fact]
@@ -49,8 +49,8 @@ public class MetricsTests
         TestModels.Step(model, monitor, input);
         meterProvider.ForceFlush();
 
-        Assert.Equal(3, Points(exported, "gradguard.gradient.nonfinite", "otel-nan").Sum(point => point.Value));
-        var diagnosis = Assert.Single(Points(exported, "gradguard.diagnoses", "otel-nan"));
+        Assert.Equal(3, Points(exported, GradGuardMetrics.NonFiniteInstrument, "otel-nan").Sum(point => point.Value));
+        var diagnosis = Assert.Single(Points(exported, GradGuardMetrics.DiagnosesInstrument, "otel-nan"));
         Assert.Equal("non_finite_gradients", diagnosis.Tags[GradGuardMetrics.ProblemAttribute]);
         Assert.False(diagnosis.Tags.ContainsKey(GradGuardMetrics.LayerAttribute));
     }
@@ -93,7 +93,7 @@ public class MetricsTests
         exported.Clear();
         meterProvider.ForceFlush();
 
-        Assert.Empty(Points(exported, "gradguard.gradient.norm", "otel-disposed"));
+        Assert.Empty(Points(exported, GradGuardMetrics.GradientNormInstrument, "otel-disposed"));
     }
 
     private static List<(double Value, Dictionary<string, object?> Tags)> Points(List<MetricSnapshot> exported, string name, string model)

@@ -93,7 +93,7 @@ public class SoakAndConcurrencyTests
         {
             InstrumentPublished = (instrument, meterListener) =>
             {
-                if (instrument.Meter.Name == GradGuardMetrics.MeterName && instrument.Name == "gradguard.gradient.norm")
+                if (instrument.Meter.Name == GradGuardMetrics.MeterName && instrument.Name == GradGuardMetrics.GradientNormInstrument)
                 {
                     meterListener.EnableMeasurementEvents(instrument);
                 }
