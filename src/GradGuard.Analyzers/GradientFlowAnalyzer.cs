@@ -45,49 +45,72 @@ namespace GradGuard.Analyzers
 
                 // A layer built in a helper shared by several networks is reported once, not once per network.
                 var reported = new ConcurrentDictionary<(string, Location), byte>();
-                start.RegisterSyntaxNodeAction(
-                    node => AnalyzeModuleClass(node, torch, reported),
-                    SyntaxKind.ClassDeclaration);
-                start.RegisterOperationBlockAction(block => AnalyzeMember(block, torch, reported));
+                start.RegisterSymbolStartAction(symbolStart => AnalyzeModuleClass(symbolStart, torch, reported), SymbolKind.NamedType);
+                start.RegisterCodeBlockAction(block => AnalyzeMember(block, torch, reported));
             });
         }
 
-        private static void AnalyzeModuleClass(SyntaxNodeAnalysisContext context, TorchSymbols torch, ConcurrentDictionary<(string, Location), byte> reported)
+        private static void AnalyzeModuleClass(SymbolStartAnalysisContext context, TorchSymbols torch, ConcurrentDictionary<(string, Location), byte> reported)
         {
-            var declaration = (ClassDeclarationSyntax)context.Node;
-            if (context.SemanticModel.GetDeclaredSymbol(declaration, context.CancellationToken) is not INamedTypeSymbol type
-                || type.IsAbstract
+            var type = (INamedTypeSymbol)context.Symbol;
+            if (type.IsAbstract
                 || type.IsGenericType
                 || !torch.IsCustomTensorModule(type)
-                || type.DeclaringSyntaxReferences[0].GetSyntax(context.CancellationToken) != declaration)
+                || type.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(context.CancellationToken) is not ClassDeclarationSyntax declaration)
+            {
+                return;
+            }
+
+            // The class is analysed where its declaration is (so not in generated code), but only once its members
+            // are compiled: the compiler leaves their bound bodies in the semantic model, and interpreting them
+            // then does not bind them a second time.
+            var declarationAnalysed = false;
+            context.RegisterSyntaxNodeAction(
+                node => declarationAnalysed |= node.Node == declaration,
+                SyntaxKind.ClassDeclaration);
+            context.RegisterSymbolEndAction(end =>
+            {
+                var interpreter = new NetworkInterpreter(torch, end.Compilation, end.CancellationToken);
+                if (declarationAnalysed && interpreter.NetworkOfClass(type, declaration.Identifier.GetLocation()) is { } network)
+                {
+                    Report(network, end.Options, end.ReportDiagnostic, reported);
+                }
+            });
+        }
+
+        private static void AnalyzeMember(CodeBlockAnalysisContext context, TorchSymbols torch, ConcurrentDictionary<(string, Location), byte> reported)
+        {
+            // Members of module classes are covered by their class's network. Most members never build a Sequential,
+            // and their operation trees would be built (outside a build, bound again) for nothing: only members that
+            // call something of that name are asked for theirs.
+            if (torch.IsCustomTensorModule(context.OwningSymbol.ContainingType)
+                || !CallsSomethingNamedSequential(context.CodeBlock)
+                || context.SemanticModel.GetOperation(context.CodeBlock, context.CancellationToken) is not { } body
+                || !BuildsSequential(body, torch))
             {
                 return;
             }
 
             var interpreter = new NetworkInterpreter(torch, context.SemanticModel.Compilation, context.CancellationToken);
-            if (interpreter.NetworkOfClass(type, declaration.Identifier.GetLocation()) is { } network)
+            foreach (var network in interpreter.NetworksBuiltBy(body))
             {
                 Report(network, context.Options, context.ReportDiagnostic, reported);
             }
         }
 
-        private static void AnalyzeMember(OperationBlockAnalysisContext context, TorchSymbols torch, ConcurrentDictionary<(string, Location), byte> reported)
-        {
-            // Members of module classes are covered by their class's network.
-            if (torch.IsCustomTensorModule(context.OwningSymbol.ContainingType) || !context.OperationBlocks.Any(b => BuildsSequential(b, torch)))
+        private static bool CallsSomethingNamedSequential(SyntaxNode codeBlock) =>
+            codeBlock.DescendantNodes().OfType<InvocationExpressionSyntax>().Any(call => call.Expression switch
             {
-                return;
-            }
+                MemberAccessExpressionSyntax access => IsSequential(access.Name),
+                MemberBindingExpressionSyntax binding => IsSequential(binding.Name),
+                SimpleNameSyntax name => IsSequential(name),
+                _ => false,
+            });
 
-            var interpreter = new NetworkInterpreter(torch, context.Compilation, context.CancellationToken);
-            foreach (var network in interpreter.NetworksBuiltBy(context.OperationBlocks))
-            {
-                Report(network, context.Options, context.ReportDiagnostic, reported);
-            }
-        }
+        private static bool IsSequential(SimpleNameSyntax name) => name.Identifier.ValueText == "Sequential";
 
-        private static bool BuildsSequential(IOperation block, TorchSymbols torch) =>
-            block.DescendantsAndSelf().OfType<IInvocationOperation>().Any(i => torch.IsNnFactory(i.TargetMethod, "Sequential"));
+        private static bool BuildsSequential(IOperation body, TorchSymbols torch) =>
+            body.DescendantsAndSelf().OfType<IInvocationOperation>().Any(i => torch.IsNnFactory(i.TargetMethod, "Sequential"));
 
         private static void Report(Network network, AnalyzerOptions options, Action<Diagnostic> report, ConcurrentDictionary<(string, Location), byte> reported)
         {

@@ -40,13 +40,9 @@ namespace GradGuard.Analyzers.NetworkModel
         /// The networks a member's code builds with <c>Sequential</c> and does not put inside a bigger module:
         /// each is reported at its own call.
         /// </summary>
-        public IEnumerable<Network> NetworksBuiltBy(ImmutableArray<IOperation> operationBlocks)
+        public IEnumerable<Network> NetworksBuiltBy(IOperation body)
         {
-            var frame = new Frame(new Dictionary<ISymbol, Value>(SymbolEqualityComparer.Default));
-            foreach (var block in operationBlocks)
-            {
-                Execute(block, frame);
-            }
+            Execute(body, new Frame(new Dictionary<ISymbol, Value>(SymbolEqualityComparer.Default)));
 
             foreach (var sequential in topLevelSequentials.Where(s => !s.IsNested))
             {
