@@ -152,24 +152,22 @@ public sealed class GradientMonitor : IDisposable
         var statistics = new DeviceStatistics();
 
         var withGradient = new List<(TrackedParameter Parameter, Tensor Gradient, int NormSlot)>();
+        var inferred = new List<(TrackedParameter Parameter, long Units, int Slot)>();
         var skipped = new List<string>();
         foreach (var parameter in structure.Parameters)
         {
-            if (parameter.Tensor.grad is { } gradient)
-            {
-                withGradient.Add((parameter, gradient, statistics.Add(gradient.norm())));
-            }
-            else
+            if (parameter.Tensor.grad is not { } gradient)
             {
                 skipped.Add(parameter.DisplayName);
+                continue;
+            }
+
+            withGradient.Add((parameter, gradient, statistics.Add(gradient.norm())));
+            if (structure.UnitsSeenThroughGradient.Contains(parameter))
+            {
+                inferred.Add((parameter, gradient.shape[0], statistics.Add(ZeroRows(gradient))));
             }
         }
-
-        var inferred = structure.UnitsSeenThroughGradient
-            .Select(weight => withGradient.FirstOrDefault(entry => ReferenceEquals(entry.Parameter, weight)))
-            .Where(entry => entry.Gradient is not null)
-            .Select(entry => (entry.Parameter, Units: entry.Gradient.shape[0], Slot: statistics.Add(ZeroRows(entry.Gradient))))
-            .ToList();
 
         // Hook results and the pre-clip norm were kept out of every dispose scope until now; they end here.
         var handedOver = new List<Tensor>();

@@ -19,7 +19,7 @@ internal sealed record ObservedActivation(string Layer, ActivationKind Kind, nn.
 /// </summary>
 internal sealed class ModelStructure
 {
-    private ModelStructure(IReadOnlyList<TrackedParameter> parameters, IReadOnlyList<ObservedActivation> activations, IReadOnlyList<TrackedParameter> unitsSeenThroughGradient)
+    private ModelStructure(IReadOnlyList<TrackedParameter> parameters, IReadOnlyList<ObservedActivation> activations, IReadOnlySet<TrackedParameter> unitsSeenThroughGradient)
     {
         Parameters = parameters;
         Activations = activations;
@@ -34,7 +34,7 @@ internal sealed class ModelStructure
     /// Weight matrices followed by another weight layer with no activation module between them: their activation,
     /// if any, is applied functionally, so its dead units are read off zero rows of the weight gradient.
     /// </summary>
-    public IReadOnlyList<TrackedParameter> UnitsSeenThroughGradient { get; }
+    public IReadOnlySet<TrackedParameter> UnitsSeenThroughGradient { get; }
 
     public static ModelStructure Discover(nn.Module model)
     {
@@ -98,9 +98,9 @@ internal sealed class ModelStructure
         _ => null,
     };
 
-    private static List<TrackedParameter> WeightsWithoutActivationModule(List<object> leafOrder)
+    private static HashSet<TrackedParameter> WeightsWithoutActivationModule(List<object> leafOrder)
     {
-        var result = new List<TrackedParameter>();
+        var result = new HashSet<TrackedParameter>(ReferenceEqualityComparer.Instance);
         for (int index = 0; index + 1 < leafOrder.Count; index++)
         {
             if (leafOrder[index] is TrackedParameter weight && leafOrder[index + 1] is TrackedParameter)
