@@ -9,8 +9,11 @@ namespace GradientFlow;
 public sealed record ExperimentSettings(int Width = 64, int Batch = 128, int Steps = 20, long Seed = 1, double LearningRate = 0.01, int CollectEvery = 1);
 
 /// <summary>What training one configuration showed: every collected report, from the first backward pass to the last.</summary>
-public sealed record ExperimentResult(NetworkConfiguration Configuration, IReadOnlyList<GradientReport> History, IReadOnlyList<GradientDiagnosis> Diagnoses)
+public sealed record ExperimentResult(NetworkConfiguration Configuration, IReadOnlyList<GradientReport> History)
 {
+    /// <summary>Every problem the monitor diagnosed during training, in the order they started.</summary>
+    public IEnumerable<GradientDiagnosis> Diagnoses => History.SelectMany(report => report.Diagnoses);
+
     /// <summary>The report after the first backward pass.</summary>
     public GradientReport First => History[0];
 
@@ -32,7 +35,6 @@ public static class Experiment
         using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { ModelName = configuration.Name, CollectEvery = settings.CollectEvery }, logger);
 
         var history = new List<GradientReport>();
-        var diagnoses = new List<GradientDiagnosis>();
         for (int step = 0; step < settings.Steps; step++)
         {
             using var scope = torch.NewDisposeScope();
@@ -42,7 +44,6 @@ public static class Experiment
             if (monitor.Collect() is { } report)
             {
                 history.Add(report);
-                diagnoses.AddRange(report.Diagnoses);
             }
 
             optimizer.step();
@@ -54,6 +55,6 @@ public static class Experiment
         }
 
         afterTraining?.Invoke(monitor);
-        return new ExperimentResult(configuration, history, diagnoses);
+        return new ExperimentResult(configuration, history);
     }
 }
