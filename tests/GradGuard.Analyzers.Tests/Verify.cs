@@ -29,6 +29,19 @@ internal static class Verify
         await test.RunAsync();
     }
 
+    /// <summary>Checks the diagnostics in several files, each given its path and markup.</summary>
+    public static async Task DiagnosticsInFiles(params (string Path, string Markup)[] files)
+    {
+        var test = new CSharpAnalyzerTest<GradientFlowAnalyzer, DefaultVerifier> { ReferenceAssemblies = Net80 };
+        test.TestState.AdditionalReferences.Add(TorchSharp);
+        foreach (var (path, markup) in files)
+        {
+            test.TestState.Sources.Add((path, markup));
+        }
+
+        await test.RunAsync();
+    }
+
     /// <summary>Checks a fix turns <paramref name="markup"/> into <paramref name="fixedSource"/>, one by one and with Fix All.</summary>
     public static async Task Fix<TFix>(string markup, string fixedSource, int codeActionIndex = 0)
         where TFix : CodeFixProvider, new()
