@@ -50,6 +50,12 @@ if (commandLine.Parts.Contains("analyzers"))
     AnalyzerOverhead.Run(new AnalyzerSettings(FileCounts: new[] { 50, 200, 800 }, Repetitions: commandLine.Full ? 5 : 2), summary);
 }
 
+if (commandLine.Parts.Contains("build"))
+{
+    Console.WriteLine("Builds: generated SDK projects built with dotnet build without and with GradGuard.Analyzers ...");
+    RealBuildOverhead.Run(new RealBuildSettings(FileCounts: commandLine.Full ? new[] { 50, 200, 800 } : new[] { 50, 200 }, Rounds: commandLine.Full ? 7 : 3), summary);
+}
+
 summary.Add("run.seconds", Stopwatch.GetElapsedTime(started).TotalSeconds, "F0");
 Console.WriteLine();
 summary.Print(Console.Out);

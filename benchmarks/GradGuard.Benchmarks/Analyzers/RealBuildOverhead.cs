@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using GradGuard.Analyzers;
+
+namespace GradGuard.Benchmarks.Analyzers;
+
+/// <summary>How long the real-build comparison runs.</summary>
+/// <param name="FileCounts">Sizes of the generated projects, smallest first.</param>
+/// <param name="Rounds">Builds of each size in each configuration, taking turns; the medians are reported.</param>
+internal sealed record RealBuildSettings(IReadOnlyList<int> FileCounts, int Rounds);
+
+/// <summary>
+/// The generated TorchSharp projects as SDK projects on disk, built with <c>dotnet build</c> without and with
+/// GradGuard.Analyzers as an analyzer reference, taking turns: the compiler, the SDK's default code-analysis rules
+/// and MSBuild exactly as a developer's build runs them. The figure is the <c>Csc</c> task's time, which holds
+/// parsing, binding, every analyzer and emit, and nothing of restore or copying.
+/// </summary>
+internal static partial class RealBuildOverhead
+{
+    public static void Run(RealBuildSettings settings, Summary summary)
+    {
+        var analyzerPath = typeof(GradientFlowAnalyzer).Assembly.Location;
+        var gradGuardMicrosecondsPerFile = new Dictionary<int, double>();
+        foreach (int files in settings.FileCounts)
+        {
+            using var project = SdkProject.Write(files);
+            Console.WriteLine($"  {files} files in {project.Directory}: restore, then {settings.Rounds} rounds of builds ...");
+            project.Restore();
+
+            // The first build of each configuration loads the analyzers and, where the machine has one, starts the
+            // compiler server; neither belongs to the figures.
+            project.Build(analyzer: null);
+            project.Build(analyzerPath);
+
+            var without = new List<double>();
+            var with = new List<double>();
+            var ratios = new List<double>();
+            for (int round = 0; round < settings.Rounds; round++)
+            {
+                // A rotating order keeps a slow spell of the machine from landing on one configuration only.
+                double withoutMs, withMs;
+                if (round % 2 == 0)
+                {
+                    withoutMs = project.Build(analyzer: null).CscMilliseconds;
+                    withMs = project.Build(analyzerPath).CscMilliseconds;
+                }
+                else
+                {
+                    withMs = project.Build(analyzerPath).CscMilliseconds;
+                    withoutMs = project.Build(analyzer: null).CscMilliseconds;
+                }
+
+                without.Add(withoutMs);
+                with.Add(withMs);
+                ratios.Add(withMs / withoutMs);
+            }
+
+            // One more build, untimed, for the compiler's own account of GradGuard's time and the diagnostics found.
+            var report = project.Build(analyzerPath, reportAnalyzer: true);
+            string prefix = $"build.n{files}";
+            summary.Add($"{prefix}.without_gradguard_csc_ms", Statistics.Median(without), "F0");
+            summary.Add($"{prefix}.with_gradguard_csc_ms", Statistics.Median(with), "F0");
+            summary.Add($"{prefix}.ratio", Statistics.Median(ratios));
+            summary.Add($"{prefix}.ratio_min", ratios.Min());
+            summary.Add($"{prefix}.ratio_max", ratios.Max());
+            summary.Add($"{prefix}.gradguard_reported_ms", report.GradGuardMilliseconds, "F0");
+            summary.Add($"{prefix}.analyzers_reported_ms", report.AllAnalyzersMilliseconds, "F0");
+            summary.Add($"{prefix}.gradguard_diagnostics", report.GradGuardDiagnostics);
+            gradGuardMicrosecondsPerFile[files] = report.GradGuardMilliseconds * 1000 / files;
+            summary.Add($"{prefix}.gradguard_us_per_file", gradGuardMicrosecondsPerFile[files], "F0");
+        }
+
+        int smallest = settings.FileCounts[0];
+        int largest = settings.FileCounts[^1];
+        if (largest > smallest)
+        {
+            double growth = gradGuardMicrosecondsPerFile[largest] / gradGuardMicrosecondsPerFile[smallest];
+            summary.Add("build.scaling_exponent", 1 + Math.Log(growth) / Math.Log((double)largest / smallest));
+        }
+    }
+
+    /// <summary>What one build cost and found; the reported figures only when the compiler was asked for them.</summary>
+    private sealed record BuildResult(double CscMilliseconds, double GradGuardMilliseconds, double AllAnalyzersMilliseconds, int GradGuardDiagnostics);
+
+    /// <summary>A generated project in a temporary folder, deleted on dispose.</summary>
+    private sealed class SdkProject : IDisposable
+    {
+        private readonly string projectFile;
+        private readonly string sarifFile;
+
+        private SdkProject(string directory)
+        {
+            Directory = directory;
+            projectFile = Path.Combine(directory, "GeneratedModels.csproj");
+            sarifFile = Path.Combine(directory, "gradguard.sarif");
+        }
+
+        public string Directory { get; }
+
+        public static SdkProject Write(int files)
+        {
+            var project = new SdkProject(System.IO.Directory.CreateTempSubdirectory($"gradguard-build-n{files}-").FullName);
+            File.WriteAllText(project.projectFile, ProjectFile());
+            var sources = System.IO.Directory.CreateDirectory(Path.Combine(project.Directory, "Models")).FullName;
+            for (int index = 0; index < files; index++)
+            {
+                File.WriteAllText(Path.Combine(sources, $"Model{index}.cs"), ModelSourceGenerator.File(index));
+            }
+
+            return project;
+        }
+
+        public void Restore() => Run("restore", projectFile, "-nologo", "-v:q");
+
+        public BuildResult Build(string? analyzer, bool reportAnalyzer = false)
+        {
+            var arguments = new List<string>
+            {
+                "build", projectFile, "--no-restore", "--no-incremental", "-nologo", "-clp:PerformanceSummary",
+                $"-p:GradGuardAnalyzer={analyzer}",
+                $"-p:ErrorLog={sarifFile}",
+            };
+            if (reportAnalyzer)
+            {
+                // The compiler prints its analyzer report only at detailed verbosity.
+                arguments.AddRange(new[] { "-p:ReportAnalyzer=true", "-v:d" });
+            }
+
+            string output = Run(arguments.ToArray());
+            return new BuildResult(
+                CscMilliseconds: Milliseconds(CscTaskTime(), output, "the Csc task's time in the performance summary"),
+                GradGuardMilliseconds: reportAnalyzer ? 1000 * Seconds(GradGuardTime(), output, "GradGuard's time in the analyzer report") : double.NaN,
+                AllAnalyzersMilliseconds: reportAnalyzer ? 1000 * Seconds(TotalAnalyzerTime(), output, "the total analyzer time in the analyzer report") : double.NaN,
+                GradGuardDiagnostics: CountGradGuardResults());
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                System.IO.Directory.Delete(Directory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A compiler server may still hold a file open; the temporary folder is left for the system to clean.
+            }
+        }
+
+        private int CountGradGuardResults()
+        {
+            using var sarif = JsonDocument.Parse(File.ReadAllText(sarifFile));
+            return sarif.RootElement.GetProperty("runs").EnumerateArray()
+                .SelectMany(run => run.TryGetProperty("results", out var results) ? results.EnumerateArray() : Enumerable.Empty<JsonElement>())
+                .Count(result => result.GetProperty("ruleId").GetString()?.StartsWith("GG", StringComparison.Ordinal) == true);
+        }
+
+        private string Run(params string[] arguments)
+        {
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Directory };
+            foreach (var argument in arguments)
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start dotnet.");
+            var errors = process.StandardError.ReadToEndAsync();
+            string output = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            if (process.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"dotnet {string.Join(' ', arguments)} failed with exit code {process.ExitCode}:\n{output}\n{errors.Result}");
+            }
+
+            return output;
+        }
+
+        private static double Milliseconds(Regex pattern, string output, string what) =>
+            double.Parse(Find(pattern, output, what), CultureInfo.InvariantCulture);
+
+        private static double Seconds(Regex pattern, string output, string what) =>
+            Find(pattern, output, what) is var text && text.StartsWith('<') ? 0 : double.Parse(text, CultureInfo.InvariantCulture);
+
+        private static string Find(Regex pattern, string output, string what) =>
+            pattern.Match(output) is { Success: true } match
+                ? match.Groups[1].Value
+                : throw new InvalidOperationException($"The build output holds no {what}.");
+
+        private static string ProjectFile() => $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net{Environment.Version.Major}.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <!-- The generated models leave fields to RegisterComponents and do not use every field; those compiler
+                     warnings, and TorchSharp's dependency version notices, are not what is measured. -->
+                <NoWarn>$(NoWarn);NU1603;CS8618;CS8602;CS8604;CS0169</NoWarn>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="TorchSharp" Version="{TorchSharpVersion()}" />
+              </ItemGroup>
+              <ItemGroup Condition="'$(GradGuardAnalyzer)' != ''">
+                <Analyzer Include="$(GradGuardAnalyzer)" />
+              </ItemGroup>
+            </Project>
+            """;
+
+        private static string TorchSharpVersion() => typeof(global::TorchSharp.torch).Assembly.GetName().Version!.ToString(3);
+    }
+
+    [GeneratedRegex(@"^\s+(\d+) ms\s+Csc\s+\d+ calls", RegexOptions.Multiline)]
+    private static partial Regex CscTaskTime();
+
+    [GeneratedRegex(@"^\s+(<?[\d.]+)\s+\S+\s+GradGuard\.Analyzers\.GradientFlowAnalyzer", RegexOptions.Multiline)]
+    private static partial Regex GradGuardTime();
+
+    [GeneratedRegex(@"Total analyzer execution time: ([\d.]+) seconds", RegexOptions.Multiline)]
+    private static partial Regex TotalAnalyzerTime();
+}
