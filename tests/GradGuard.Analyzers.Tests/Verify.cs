@@ -32,8 +32,8 @@ internal static class Verify
     /// <summary>Checks the diagnostics in several files, each given its path and markup.</summary>
     public static async Task DiagnosticsInFiles(params (string Path, string Markup)[] files)
     {
-        var test = new CSharpAnalyzerTest<GradientFlowAnalyzer, DefaultVerifier> { ReferenceAssemblies = Net80 };
-        test.TestState.AdditionalReferences.Add(TorchSharp);
+        var test = new CSharpAnalyzerTest<GradientFlowAnalyzer, DefaultVerifier>();
+        ConfigureCompilation(test);
         foreach (var (path, markup) in files)
         {
             test.TestState.Sources.Add((path, markup));
@@ -58,12 +58,17 @@ internal static class Verify
 
     private static void Configure(AnalyzerTest<DefaultVerifier> test, string markup, string[] editorConfig)
     {
-        test.ReferenceAssemblies = Net80;
+        ConfigureCompilation(test);
         test.TestState.Sources.Add(Usings + markup);
-        test.TestState.AdditionalReferences.Add(TorchSharp);
         if (editorConfig.Length > 0)
         {
             test.TestState.AnalyzerConfigFiles.Add(("/.editorconfig", "root = true\n[*]\n" + string.Join("\n", editorConfig)));
         }
+    }
+
+    private static void ConfigureCompilation(AnalyzerTest<DefaultVerifier> test)
+    {
+        test.ReferenceAssemblies = Net80;
+        test.TestState.AdditionalReferences.Add(TorchSharp);
     }
 }
