@@ -31,8 +31,8 @@ internal static partial class RealBuildOverhead
 
             // The first build of each configuration loads the analyzers and, where the machine has one, starts the
             // compiler server; neither belongs to the figures.
-            project.Build(analyzer: null);
-            project.Build(analyzerPath);
+            project.TimedBuild(analyzer: null);
+            project.TimedBuild(analyzerPath);
 
             var without = new List<double>();
             var with = new List<double>();
@@ -43,13 +43,13 @@ internal static partial class RealBuildOverhead
                 double withoutMs, withMs;
                 if (round % 2 == 0)
                 {
-                    withoutMs = project.Build(analyzer: null).CscMilliseconds;
-                    withMs = project.Build(analyzerPath).CscMilliseconds;
+                    withoutMs = project.TimedBuild(analyzer: null);
+                    withMs = project.TimedBuild(analyzerPath);
                 }
                 else
                 {
-                    withMs = project.Build(analyzerPath).CscMilliseconds;
-                    withoutMs = project.Build(analyzer: null).CscMilliseconds;
+                    withMs = project.TimedBuild(analyzerPath);
+                    withoutMs = project.TimedBuild(analyzer: null);
                 }
 
                 without.Add(withoutMs);
@@ -58,7 +58,7 @@ internal static partial class RealBuildOverhead
             }
 
             // One more build, untimed, for the compiler's own account of GradGuard's time and the diagnostics found.
-            var report = project.Build(analyzerPath, reportAnalyzer: true);
+            var report = project.ReportBuild(analyzerPath);
             string prefix = $"build.n{files}";
             summary.Add($"{prefix}.without_gradguard_csc_ms", Statistics.Median(without), "F0");
             summary.Add($"{prefix}.with_gradguard_csc_ms", Statistics.Median(with), "F0");
@@ -81,8 +81,8 @@ internal static partial class RealBuildOverhead
         }
     }
 
-    /// <summary>What one build cost and found; the reported figures only when the compiler was asked for them.</summary>
-    private sealed record BuildResult(double CscMilliseconds, double GradGuardMilliseconds, double AllAnalyzersMilliseconds, int GradGuardDiagnostics);
+    /// <summary>The compiler's account of the analyzers' time in one build, and the GradGuard diagnostics it found.</summary>
+    private sealed record AnalyzerReport(double GradGuardMilliseconds, double AllAnalyzersMilliseconds, int GradGuardDiagnostics);
 
     /// <summary>A generated project in a temporary folder, deleted on dispose.</summary>
     private sealed class SdkProject : IDisposable
@@ -114,25 +114,17 @@ internal static partial class RealBuildOverhead
 
         public void Restore() => Run("restore", projectFile, "-nologo", "-v:q");
 
-        public BuildResult Build(string? analyzer, bool reportAnalyzer = false)
-        {
-            var arguments = new List<string>
-            {
-                "build", projectFile, "--no-restore", "--no-incremental", "-nologo", "-clp:PerformanceSummary",
-                $"-p:GradGuardAnalyzer={analyzer}",
-                $"-p:ErrorLog={sarifFile}",
-            };
-            if (reportAnalyzer)
-            {
-                // The compiler prints its analyzer report only at detailed verbosity.
-                arguments.AddRange(new[] { "-p:ReportAnalyzer=true", "-v:d" });
-            }
+        /// <summary>Builds as a developer does, and returns the <c>Csc</c> task's time.</summary>
+        public double TimedBuild(string? analyzer) =>
+            Milliseconds(CscTaskTime(), Build(analyzer), "the Csc task's time in the performance summary");
 
-            string output = Run(arguments.ToArray());
-            return new BuildResult(
-                CscMilliseconds: Milliseconds(CscTaskTime(), output, "the Csc task's time in the performance summary"),
-                GradGuardMilliseconds: reportAnalyzer ? 1000 * Seconds(GradGuardTime(), output, "GradGuard's time in the analyzer report") : double.NaN,
-                AllAnalyzersMilliseconds: reportAnalyzer ? 1000 * Seconds(TotalAnalyzerTime(), output, "the total analyzer time in the analyzer report") : double.NaN,
+        public AnalyzerReport ReportBuild(string analyzer)
+        {
+            // The compiler prints its analyzer report only at detailed verbosity.
+            string output = Build(analyzer, "-p:ReportAnalyzer=true", "-v:d", $"-p:ErrorLog={sarifFile}");
+            return new AnalyzerReport(
+                GradGuardMilliseconds: 1000 * Seconds(GradGuardTime(), output, "GradGuard's time in the analyzer report"),
+                AllAnalyzersMilliseconds: 1000 * Seconds(TotalAnalyzerTime(), output, "the total analyzer time in the analyzer report"),
                 GradGuardDiagnostics: CountGradGuardResults());
         }
 
@@ -155,6 +147,11 @@ internal static partial class RealBuildOverhead
                 .SelectMany(run => run.TryGetProperty("results", out var results) ? results.EnumerateArray() : Enumerable.Empty<JsonElement>())
                 .Count(result => result.GetProperty("ruleId").GetString()?.StartsWith("GG", StringComparison.Ordinal) == true);
         }
+
+        private string Build(string? analyzer, params string[] options) => Run(
+            new[] { "build", projectFile, "--no-restore", "--no-incremental", "-nologo", "-clp:PerformanceSummary", $"-p:GradGuardAnalyzer={analyzer}" }
+                .Concat(options)
+                .ToArray());
 
         private string Run(params string[] arguments)
         {
