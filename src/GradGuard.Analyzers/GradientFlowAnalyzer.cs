@@ -45,37 +45,31 @@ namespace GradGuard.Analyzers
 
                 // A layer built in a helper shared by several networks is reported once, not once per network.
                 var reported = new ConcurrentDictionary<(string, Location), byte>();
-                start.RegisterSymbolStartAction(symbolStart => AnalyzeModuleClass(symbolStart, torch, reported), SymbolKind.NamedType);
+                start.RegisterSemanticModelAction(model => AnalyzeModuleClasses(model, torch, reported));
                 start.RegisterCodeBlockAction(block => AnalyzeMember(block, torch, reported));
             });
         }
 
-        private static void AnalyzeModuleClass(SymbolStartAnalysisContext context, TorchSymbols torch, ConcurrentDictionary<(string, Location), byte> reported)
+        private static void AnalyzeModuleClasses(SemanticModelAnalysisContext context, TorchSymbols torch, ConcurrentDictionary<(string, Location), byte> reported)
         {
-            var type = (INamedTypeSymbol)context.Symbol;
-            if (type.IsAbstract
-                || type.IsGenericType
-                || !torch.IsCustomTensorModule(type)
-                || type.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(context.CancellationToken) is not ClassDeclarationSyntax declaration)
+            // A file's module classes are analysed once the whole compilation has been compiled, and so are the blocks
+            // they instantiate: the compiler leaves the trees it bound in the semantic model, and reading their
+            // operations binds nothing again. A class analysed as soon as its own members were compiled would bind
+            // blocks the compiler had not reached yet, and the compiler would bind them a second time.
+            var model = context.SemanticModel;
+            var declarations = model.SyntaxTree.GetRoot(context.CancellationToken)
+                .DescendantNodes(node => node is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax)
+                .OfType<ClassDeclarationSyntax>();
+            foreach (var declaration in declarations)
             {
-                return;
-            }
-
-            // The class is analysed where its declaration is (so not in generated code), but only once its members
-            // are compiled: the compiler leaves their bound bodies in the semantic model, and interpreting them
-            // then does not bind them a second time.
-            var declarationAnalysed = false;
-            context.RegisterSyntaxNodeAction(
-                node => declarationAnalysed |= node.Node == declaration,
-                SyntaxKind.ClassDeclaration);
-            context.RegisterSymbolEndAction(end =>
-            {
-                var interpreter = new NetworkInterpreter(torch, end.Compilation, end.CancellationToken);
-                if (declarationAnalysed && interpreter.NetworkOfClass(type, declaration.Identifier.GetLocation()) is { } network)
+                if (model.GetDeclaredSymbol(declaration, context.CancellationToken) is { IsAbstract: false, IsGenericType: false } type
+                    && torch.IsCustomTensorModule(type)
+                    && type.DeclaringSyntaxReferences[0].GetSyntax(context.CancellationToken) == declaration
+                    && new NetworkInterpreter(torch, model.Compilation, context.CancellationToken).NetworkOfClass(type, declaration.Identifier.GetLocation()) is { } network)
                 {
-                    Report(network, end.Options, end.ReportDiagnostic, reported);
+                    Report(network, context.Options, context.ReportDiagnostic, reported);
                 }
-            });
+            }
         }
 
         private static void AnalyzeMember(CodeBlockAnalysisContext context, TorchSymbols torch, ConcurrentDictionary<(string, Location), byte> reported)
