@@ -52,10 +52,10 @@ namespace GradGuard.Analyzers
 
         private static void AnalyzeModuleClasses(SemanticModelAnalysisContext context, TorchSymbols torch, ConcurrentDictionary<(string, Location), byte> reported)
         {
-            // A file's module classes are analysed once the whole compilation has been compiled, and so are the blocks
-            // they instantiate: the compiler leaves the trees it bound in the semantic model, and reading their
-            // operations binds nothing again. A class analysed as soon as its own members were compiled would bind
-            // blocks the compiler had not reached yet, and the compiler would bind them a second time.
+            // In a build, a file's semantic-model actions run after the compiler has compiled every method body, and the
+            // compiler leaves the trees it bound in the shared semantic model: interpreting a class's members, and those
+            // of the blocks it instantiates, then binds nothing a second time. Analysed as soon as its own members were
+            // compiled (a symbol-end action), a class had its blocks bound ahead of the compiler, which bound them again.
             var model = context.SemanticModel;
             var declarations = model.SyntaxTree.GetRoot(context.CancellationToken)
                 .DescendantNodes(node => node is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax)

@@ -22,6 +22,15 @@ internal static partial class RealBuildOverhead
     public static void Run(RealBuildSettings settings, Summary summary)
     {
         var analyzerPath = typeof(GradientFlowAnalyzer).Assembly.Location;
+        var without = new BuildConfiguration("without_gradguard", Analyzer: null, ReportsNothing: false);
+        var with = new BuildConfiguration("with_gradguard", analyzerPath, ReportsNothing: false);
+
+        // The generated models are full of flagged networks (about four warnings a file), and MSBuild logging thousands
+        // of warnings costs the Csc task time of its own; the same analysis with every threshold out of reach tells
+        // the analysis from the logging.
+        var reportingNothing = new BuildConfiguration("with_gradguard_reporting_nothing", analyzerPath, ReportsNothing: true);
+        var configurations = new[] { without, with, reportingNothing };
+
         var gradGuardMicrosecondsPerFile = new Dictionary<int, double>();
         foreach (int files in settings.FileCounts)
         {
@@ -31,40 +40,32 @@ internal static partial class RealBuildOverhead
 
             // The first build of each configuration loads the analyzers and, where the machine has one, starts the
             // compiler server; neither belongs to the figures.
-            project.TimedBuild(analyzer: null);
-            project.TimedBuild(analyzerPath);
+            foreach (var configuration in configurations)
+            {
+                project.TimedBuild(configuration);
+            }
 
-            var without = new List<double>();
-            var with = new List<double>();
-            var ratios = new List<double>();
+            var times = configurations.ToDictionary(configuration => configuration, _ => new List<double>());
             for (int round = 0; round < settings.Rounds; round++)
             {
                 // A rotating order keeps a slow spell of the machine from landing on one configuration only.
-                double withoutMs, withMs;
-                if (round % 2 == 0)
+                for (int turn = 0; turn < configurations.Length; turn++)
                 {
-                    withoutMs = project.TimedBuild(analyzer: null);
-                    withMs = project.TimedBuild(analyzerPath);
+                    var configuration = configurations[(round + turn) % configurations.Length];
+                    times[configuration].Add(project.TimedBuild(configuration));
                 }
-                else
-                {
-                    withMs = project.TimedBuild(analyzerPath);
-                    withoutMs = project.TimedBuild(analyzer: null);
-                }
-
-                without.Add(withoutMs);
-                with.Add(withMs);
-                ratios.Add(withMs / withoutMs);
             }
 
             // One more build, untimed, for the compiler's own account of GradGuard's time and the diagnostics found.
             var report = project.ReportBuild(analyzerPath);
             string prefix = $"build.n{files}";
-            summary.Add($"{prefix}.without_gradguard_csc_ms", Statistics.Median(without), "F0");
-            summary.Add($"{prefix}.with_gradguard_csc_ms", Statistics.Median(with), "F0");
-            summary.Add($"{prefix}.ratio", Statistics.Median(ratios));
-            summary.Add($"{prefix}.ratio_min", ratios.Min());
-            summary.Add($"{prefix}.ratio_max", ratios.Max());
+            foreach (var configuration in configurations)
+            {
+                summary.Add($"{prefix}.{configuration.Name}_csc_ms", Statistics.Median(times[configuration]), "F0");
+            }
+
+            AddRatios(summary, $"{prefix}.ratio", times[with], times[without]);
+            AddRatios(summary, $"{prefix}.reporting_nothing_ratio", times[reportingNothing], times[without]);
             summary.Add($"{prefix}.gradguard_reported_ms", report.GradGuardMilliseconds, "F0");
             summary.Add($"{prefix}.analyzers_reported_ms", report.AllAnalyzersMilliseconds, "F0");
             summary.Add($"{prefix}.gradguard_diagnostics", report.GradGuardDiagnostics);
@@ -81,12 +82,26 @@ internal static partial class RealBuildOverhead
         }
     }
 
+    /// <summary>The ratio of two configurations' times round by round: the median, and the extremes.</summary>
+    private static void AddRatios(Summary summary, string name, IReadOnlyList<double> times, IReadOnlyList<double> baseline)
+    {
+        var ratios = times.Zip(baseline, (time, baselineTime) => time / baselineTime).ToList();
+        summary.Add(name, Statistics.Median(ratios));
+        summary.Add($"{name}_min", ratios.Min());
+        summary.Add($"{name}_max", ratios.Max());
+    }
+
+    /// <summary>One way of building the project: with or without GradGuard, and whether its rules can fire.</summary>
+    private sealed record BuildConfiguration(string Name, string? Analyzer, bool ReportsNothing);
+
     /// <summary>The compiler's account of the analyzers' time in one build, and the GradGuard diagnostics it found.</summary>
     private sealed record AnalyzerReport(double GradGuardMilliseconds, double AllAnalyzersMilliseconds, int GradGuardDiagnostics);
 
     /// <summary>A generated project in a temporary folder, deleted on dispose.</summary>
     private sealed class SdkProject : IDisposable
     {
+        private const string ReportsNothingConfig = "reports-nothing.globalconfig";
+
         private readonly string projectFile;
         private readonly string sarifFile;
 
@@ -103,6 +118,7 @@ internal static partial class RealBuildOverhead
         {
             var project = new SdkProject(System.IO.Directory.CreateTempSubdirectory($"gradguard-build-n{files}-").FullName);
             File.WriteAllText(project.projectFile, ProjectFile());
+            File.WriteAllText(Path.Combine(project.Directory, ReportsNothingConfig), ReportsNothingSettings());
             var sources = System.IO.Directory.CreateDirectory(Path.Combine(project.Directory, "Models")).FullName;
             for (int index = 0; index < files; index++)
             {
@@ -115,8 +131,11 @@ internal static partial class RealBuildOverhead
         public void Restore() => Run("restore", projectFile, "-nologo", "-v:q");
 
         /// <summary>Builds as a developer does, and returns the <c>Csc</c> task's time.</summary>
-        public double TimedBuild(string? analyzer) =>
-            Milliseconds(CscTaskTime(), Build(analyzer), "the Csc task's time in the performance summary");
+        public double TimedBuild(BuildConfiguration configuration) =>
+            Milliseconds(
+                CscTaskTime(),
+                Build(configuration.Analyzer, $"-p:GradGuardReportsNothing={configuration.ReportsNothing}"),
+                "the Csc task's time in the performance summary");
 
         public AnalyzerReport ReportBuild(string analyzer)
         {
@@ -199,7 +218,17 @@ internal static partial class RealBuildOverhead
               <ItemGroup Condition="'$(GradGuardAnalyzer)' != ''">
                 <Analyzer Include="$(GradGuardAnalyzer)" />
               </ItemGroup>
+              <ItemGroup Condition="'$(GradGuardReportsNothing)' == 'true'">
+                <GlobalAnalyzerConfigFiles Include="{ReportsNothingConfig}" />
+              </ItemGroup>
             </Project>
+            """;
+
+        private static string ReportsNothingSettings() => """
+            is_global = true
+            gradguard.GG0001.min_saturating_layers = 1000000
+            gradguard.GG0002.min_relu_layers = 1000000
+            gradguard.GG0003.min_plain_depth = 1000000
             """;
 
         private static string TorchSharpVersion() => typeof(global::TorchSharp.torch).Assembly.GetName().Version!.ToString(3);
