@@ -45,18 +45,20 @@ namespace GradGuard.Analyzers
 
                 // A layer built in a helper shared by several networks is reported once, not once per network.
                 var reported = new ConcurrentDictionary<(string, Location), byte>();
-                start.RegisterSemanticModelAction(model => AnalyzeModuleClasses(model, torch, reported));
-                start.RegisterCodeBlockAction(block => AnalyzeMember(block, torch, reported));
+                var models = new SemanticModels(start.Compilation);
+                start.RegisterSemanticModelAction(model => AnalyzeModuleClasses(model, torch, models, reported));
+                start.RegisterCodeBlockAction(block => AnalyzeMember(block, torch, models, reported));
             });
         }
 
-        private static void AnalyzeModuleClasses(SemanticModelAnalysisContext context, TorchSymbols torch, ConcurrentDictionary<(string, Location), byte> reported)
+        private static void AnalyzeModuleClasses(SemanticModelAnalysisContext context, TorchSymbols torch, SemanticModels models, ConcurrentDictionary<(string, Location), byte> reported)
         {
             // In a build, a file's semantic-model actions run after the compiler has compiled every method body, and the
             // compiler leaves the trees it bound in the shared semantic model: interpreting a class's members, and those
             // of the blocks it instantiates, then binds nothing a second time. Analysed as soon as its own members were
             // compiled (a symbol-end action), a class had its blocks bound ahead of the compiler, which bound them again.
             var model = context.SemanticModel;
+            models.Keep(model);
             var declarations = model.SyntaxTree.GetRoot(context.CancellationToken)
                 .DescendantNodes(node => node is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax)
                 .OfType<ClassDeclarationSyntax>();
@@ -65,14 +67,14 @@ namespace GradGuard.Analyzers
                 if (model.GetDeclaredSymbol(declaration, context.CancellationToken) is { IsAbstract: false, IsGenericType: false } type
                     && torch.IsCustomTensorModule(type)
                     && type.DeclaringSyntaxReferences[0].GetSyntax(context.CancellationToken) == declaration
-                    && new NetworkInterpreter(torch, model.Compilation, context.CancellationToken).NetworkOfClass(type, declaration.Identifier.GetLocation()) is { } network)
+                    && new NetworkInterpreter(torch, models, context.CancellationToken).NetworkOfClass(type, declaration.Identifier.GetLocation()) is { } network)
                 {
                     Report(network, context.Options, context.ReportDiagnostic, reported);
                 }
             }
         }
 
-        private static void AnalyzeMember(CodeBlockAnalysisContext context, TorchSymbols torch, ConcurrentDictionary<(string, Location), byte> reported)
+        private static void AnalyzeMember(CodeBlockAnalysisContext context, TorchSymbols torch, SemanticModels models, ConcurrentDictionary<(string, Location), byte> reported)
         {
             // Members of module classes are covered by their class's network. Most members never build a Sequential,
             // and their operation trees would be built (outside a build, bound again) for nothing: only members that
@@ -85,7 +87,7 @@ namespace GradGuard.Analyzers
                 return;
             }
 
-            var interpreter = new NetworkInterpreter(torch, context.SemanticModel.Compilation, context.CancellationToken);
+            var interpreter = new NetworkInterpreter(torch, models, context.CancellationToken);
             foreach (var network in interpreter.NetworksBuiltBy(body))
             {
                 Report(network, context.Options, context.ReportDiagnostic, reported);

@@ -78,6 +78,11 @@ public class ModuleClassTests
         Verify.Diagnostics(ThirtyBlocks(blockOutput: "fc2.forward(fc1.forward(x).tanh()).tanh()", container: "List<Block>", reported: true));
 
     [Fact]
+    public Task Blocks_declared_in_another_file_are_followed() => Verify.DiagnosticsInFiles(
+        ("/Models/Block.cs", Verify.Usings + Block("fc2.forward(fc1.forward(x).tanh()).tanh()")),
+        ("/Models/Network.cs", Verify.Usings + NetworkOfThirtyBlocks(container: "List<Block>", reported: true)));
+
+    [Fact]
     public Task Torch_add_with_the_input_and_a_projection_shortcut_are_skips() => Verify.Diagnostics("""
         class Block : Module<Tensor, Tensor>
         {
@@ -199,7 +204,10 @@ public class ModuleClassTests
         """);
 
     /// <summary>A network of 30 two-layer tanh blocks kept in <paramref name="container"/> and chained in <c>forward</c>.</summary>
-    private static string ThirtyBlocks(string blockOutput, string container, bool reported) => $$"""
+    private static string ThirtyBlocks(string blockOutput, string container, bool reported) =>
+        Block(blockOutput) + "\n" + NetworkOfThirtyBlocks(container, reported);
+
+    private static string Block(string output) => $$"""
         class Block : Module<Tensor, Tensor>
         {
             private readonly Linear fc1 = nn.Linear(8, 8);
@@ -207,9 +215,12 @@ public class ModuleClassTests
 
             public Block() : base(nameof(Block)) => RegisterComponents();
 
-            public override Tensor forward(Tensor x) => {{blockOutput}};
+            public override Tensor forward(Tensor x) => {{output}};
         }
 
+        """;
+
+    private static string NetworkOfThirtyBlocks(string container, bool reported) => $$"""
         class {{(reported ? "{|GG0001:{|GG0003:Network|}|}" : "Network")}} : Module<Tensor, Tensor>
         {
             private readonly {{container}} blocks = new {{container}}();

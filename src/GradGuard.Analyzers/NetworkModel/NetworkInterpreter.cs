@@ -21,18 +21,17 @@ namespace GradGuard.Analyzers.NetworkModel
         private const int MaxElementsIterated = 1_000;
 
         private readonly TorchSymbols torch;
-        private readonly Compilation compilation;
+        private readonly SemanticModels models;
         private readonly CancellationToken cancellationToken;
-        private readonly Dictionary<SyntaxTree, SemanticModel> semanticModels = new();
         private readonly HashSet<ISymbol> running = new(SymbolEqualityComparer.Default);
         private readonly List<ModuleValue> topLevelSequentials = new();
         private int callDepth;
         private int steps;
 
-        public NetworkInterpreter(TorchSymbols torch, Compilation compilation, CancellationToken cancellationToken)
+        public NetworkInterpreter(TorchSymbols torch, SemanticModels models, CancellationToken cancellationToken)
         {
             this.torch = torch;
-            this.compilation = compilation;
+            this.models = models;
             this.cancellationToken = cancellationToken;
         }
 
@@ -67,24 +66,7 @@ namespace GradGuard.Analyzers.NetworkModel
             return ++steps <= MaxSteps;
         }
 
-        private SemanticModel? ModelFor(SyntaxNode node)
-        {
-            if (!compilation.ContainsSyntaxTree(node.SyntaxTree))
-            {
-                return null;
-            }
-
-            if (!semanticModels.TryGetValue(node.SyntaxTree, out var model))
-            {
-                // Following a helper or a block class into another file needs that file's model; at most one per tree.
-#pragma warning disable RS1030
-                model = compilation.GetSemanticModel(node.SyntaxTree);
-#pragma warning restore RS1030
-                semanticModels[node.SyntaxTree] = model;
-            }
-
-            return model;
-        }
+        private SemanticModel? ModelFor(SyntaxNode node) => models.For(node.SyntaxTree);
 
         private IOperation? BodyOf(IMethodSymbol method)
         {
