@@ -1,8 +1,8 @@
 using System;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
+using System.Threading;
 using GradGuard.Analyzers.NetworkModel;
 using GradGuard.Analyzers.Rules;
 using Microsoft.CodeAnalysis;
@@ -35,7 +35,9 @@ namespace GradGuard.Analyzers
         public override void Initialize(AnalysisContext context)
         {
             context.EnableConcurrentExecution();
-            context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+            // Generated code is never analysed; the diagnostics are kept out of it by DiagnosticReports, more cheaply
+            // than the driver's own filter.
+            context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.ReportDiagnostics);
             context.RegisterCompilationStartAction(start =>
             {
                 if (TorchSymbols.Resolve(start.Compilation) is not { } torch)
@@ -43,15 +45,14 @@ namespace GradGuard.Analyzers
                     return;
                 }
 
-                // A layer built in a helper shared by several networks is reported once, not once per network.
-                var reported = new ConcurrentDictionary<(string, Location), byte>();
                 var models = new SemanticModels(start.Compilation);
-                start.RegisterSemanticModelAction(model => AnalyzeModuleClasses(model, torch, models, reported));
-                start.RegisterCodeBlockAction(block => AnalyzeMember(block, torch, models, reported));
+                var reports = new DiagnosticReports(start.Compilation, models);
+                start.RegisterSemanticModelAction(model => AnalyzeModuleClasses(model, torch, models, reports));
+                start.RegisterCodeBlockAction(block => AnalyzeMember(block, torch, models, reports));
             });
         }
 
-        private static void AnalyzeModuleClasses(SemanticModelAnalysisContext context, TorchSymbols torch, SemanticModels models, ConcurrentDictionary<(string, Location), byte> reported)
+        private static void AnalyzeModuleClasses(SemanticModelAnalysisContext context, TorchSymbols torch, SemanticModels models, DiagnosticReports reports)
         {
             // In a build, a file's semantic-model actions run after the compiler has compiled every method body, and the
             // compiler leaves the trees it bound in the shared semantic model: interpreting a class's members, and those
@@ -59,6 +60,7 @@ namespace GradGuard.Analyzers
             // compiled (a symbol-end action), a class had its blocks bound ahead of the compiler, which bound them again.
             var model = context.SemanticModel;
             models.Keep(model);
+            reports.FileAnalysed(model.SyntaxTree, context.ReportDiagnostic);
             var declarations = model.SyntaxTree.GetRoot(context.CancellationToken)
                 .DescendantNodes(node => node is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax)
                 .OfType<ClassDeclarationSyntax>();
@@ -69,12 +71,12 @@ namespace GradGuard.Analyzers
                     && type.DeclaringSyntaxReferences[0].GetSyntax(context.CancellationToken) == declaration
                     && new NetworkInterpreter(torch, models, context.CancellationToken).NetworkOfClass(type, declaration.Identifier.GetLocation()) is { } network)
                 {
-                    Report(network, context.Options, context.ReportDiagnostic, reported);
+                    Report(network, context.Options, reports, context.ReportDiagnostic, context.CancellationToken);
                 }
             }
         }
 
-        private static void AnalyzeMember(CodeBlockAnalysisContext context, TorchSymbols torch, SemanticModels models, ConcurrentDictionary<(string, Location), byte> reported)
+        private static void AnalyzeMember(CodeBlockAnalysisContext context, TorchSymbols torch, SemanticModels models, DiagnosticReports reports)
         {
             // Members of module classes are covered by their class's network. Most members never build a Sequential,
             // and their operation trees would be built (outside a build, bound again) for nothing: only members that
@@ -90,7 +92,7 @@ namespace GradGuard.Analyzers
             var interpreter = new NetworkInterpreter(torch, models, context.CancellationToken);
             foreach (var network in interpreter.NetworksBuiltBy(body))
             {
-                Report(network, context.Options, context.ReportDiagnostic, reported);
+                Report(network, context.Options, reports, context.ReportDiagnostic, context.CancellationToken);
             }
         }
 
@@ -108,7 +110,8 @@ namespace GradGuard.Analyzers
         private static bool BuildsSequential(IOperation body, TorchSymbols torch) =>
             body.DescendantsAndSelf().OfType<IInvocationOperation>().Any(i => torch.IsNnFactory(i.TargetMethod, "Sequential"));
 
-        private static void Report(Network network, AnalyzerOptions options, Action<Diagnostic> report, ConcurrentDictionary<(string, Location), byte> reported)
+        /// <summary>Runs the rules over a network found in the file being analysed, the file its location is in.</summary>
+        private static void Report(Network network, AnalyzerOptions options, DiagnosticReports reports, Action<Diagnostic> report, CancellationToken cancellationToken)
         {
             var tree = network.Location.SourceTree;
             if (tree is null)
@@ -119,10 +122,7 @@ namespace GradGuard.Analyzers
             var ruleOptions = RuleOptions.From(options.AnalyzerConfigOptionsProvider.GetOptions(tree));
             foreach (var diagnostic in Rules.SelectMany(rule => rule(network, ruleOptions)))
             {
-                if (reported.TryAdd((diagnostic.Id, diagnostic.Location), 0))
-                {
-                    report(diagnostic);
-                }
+                reports.Report(diagnostic, tree, report, cancellationToken);
             }
         }
     }

@@ -1,0 +1,99 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using GradGuard.Analyzers.NetworkModel;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace GradGuard.Analyzers
+{
+    /// <summary>
+    /// Reports each diagnostic of a compilation once, and never in generated code. GradGuard leaves generated files
+    /// to the driver, which calls its actions only for the others; a diagnostic that lies in a file not analysed yet
+    /// (a block or a helper from another file) waits for that file's analysis, and is dropped with the file if the
+    /// driver never analyses it. Members and types marked <c>[GeneratedCode]</c> are recognised here.
+    /// </summary>
+    /// <remarks>
+    /// The driver can filter generated code itself, but it does so by listing every declaration of a file for
+    /// <c>[GeneratedCode]</c> the first time a diagnostic is reported there: in a build of model files that is
+    /// more than all of GradGuard's own analysis of them.
+    /// </remarks>
+    internal sealed class DiagnosticReports
+    {
+        private readonly ConcurrentDictionary<(string Id, Location Location), byte> reported = new();
+        private readonly HashSet<SyntaxTree> analysedFiles = new();
+        private readonly Dictionary<SyntaxTree, List<Diagnostic>> waiting = new();
+        private readonly INamedTypeSymbol? generatedCodeAttribute;
+        private readonly SemanticModels models;
+
+        public DiagnosticReports(Compilation compilation, SemanticModels models)
+        {
+            generatedCodeAttribute = compilation.GetTypeByMetadataName("System.CodeDom.Compiler.GeneratedCodeAttribute");
+            this.models = models;
+        }
+
+        /// <summary>Notes that the driver analyses <paramref name="file"/>, and reports what waited for it.</summary>
+        public void FileAnalysed(SyntaxTree file, Action<Diagnostic> report)
+        {
+            List<Diagnostic>? ready;
+            lock (waiting)
+            {
+                analysedFiles.Add(file);
+                if (waiting.TryGetValue(file, out ready))
+                {
+                    waiting.Remove(file);
+                }
+            }
+
+            ready?.ForEach(report);
+        }
+
+        /// <summary>Reports a diagnostic found by an action the driver runs on <paramref name="analysedFile"/>.</summary>
+        public void Report(Diagnostic diagnostic, SyntaxTree analysedFile, Action<Diagnostic> report, CancellationToken cancellationToken)
+        {
+            var file = diagnostic.Location.SourceTree;
+            if (file is null
+                || !reported.TryAdd((diagnostic.Id, diagnostic.Location), 0)
+                || IsInGeneratedCodeDeclaration(diagnostic.Location, cancellationToken))
+            {
+                return;
+            }
+
+            if (file != analysedFile)
+            {
+                lock (waiting)
+                {
+                    if (!analysedFiles.Contains(file))
+                    {
+                        if (!waiting.TryGetValue(file, out var diagnostics))
+                        {
+                            waiting[file] = diagnostics = new List<Diagnostic>();
+                        }
+
+                        diagnostics.Add(diagnostic);
+                        return;
+                    }
+                }
+            }
+
+            report(diagnostic);
+        }
+
+        private bool IsInGeneratedCodeDeclaration(Location location, CancellationToken cancellationToken)
+        {
+            if (generatedCodeAttribute is null || models.For(location.SourceTree!) is not { } model)
+            {
+                return false;
+            }
+
+            var node = location.SourceTree!.GetRoot(cancellationToken).FindNode(location.SourceSpan);
+            return node.AncestorsAndSelf()
+                .Where(ancestor => ancestor is BaseTypeDeclarationSyntax or BaseMethodDeclarationSyntax or BasePropertyDeclarationSyntax
+                    or VariableDeclaratorSyntax { Parent.Parent: BaseFieldDeclarationSyntax })
+                .Select(declaration => model.GetDeclaredSymbol(declaration, cancellationToken))
+                .Any(symbol => symbol?.GetAttributes().Any(attribute => SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, generatedCodeAttribute)) == true);
+        }
+    }
+}
