@@ -10,10 +10,11 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace GradGuard.Analyzers
 {
     /// <summary>
-    /// Reports each diagnostic of a compilation once, and never in generated code. GradGuard leaves generated files
-    /// to the driver, which calls its actions only for the others; a diagnostic that lies in a file not analysed yet
-    /// (a block or a helper from another file) waits for that file's analysis, and is dropped with the file if the
-    /// driver never analyses it. Members and types marked <c>[GeneratedCode]</c> are recognised here.
+    /// Reports each diagnostic of a compilation once (a layer built in a helper that several networks share is one
+    /// diagnostic, not one a network), and never in generated code. GradGuard leaves generated files to the driver,
+    /// which calls its actions only for the others; a diagnostic that lies in a file not analysed yet (a block or a
+    /// helper from another file) waits for that file's analysis, and is dropped with the file if the driver never
+    /// analyses it. Members and types marked <c>[GeneratedCode]</c> are recognised here.
     /// </summary>
     /// <remarks>
     /// The driver can filter generated code itself, but it does so by listing every declaration of a file for
