@@ -18,6 +18,20 @@ internal sealed class Summary
 
     public void Add(string name, string value) => figures.Add((name, value));
 
+    /// <summary>
+    /// Ratios of paired timings (one a round): their median as <paramref name="name"/>, and a confidence interval for
+    /// it as <c>_ci_low</c>, <c>_ci_high</c> and the interval's <c>_ci_coverage</c>.
+    /// </summary>
+    public void AddRatio(string name, IEnumerable<double> ratios)
+    {
+        var values = ratios.ToList();
+        var interval = Statistics.MedianConfidenceInterval(values);
+        Add(name, Statistics.Median(values));
+        Add($"{name}_ci_low", interval.Low);
+        Add($"{name}_ci_high", interval.High);
+        Add($"{name}_ci_coverage", interval.Coverage, "F3");
+    }
+
     public void Print(TextWriter writer)
     {
         foreach (var (name, value) in figures)

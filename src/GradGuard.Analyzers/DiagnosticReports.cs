@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
@@ -23,7 +22,7 @@ namespace GradGuard.Analyzers
     /// </remarks>
     internal sealed class DiagnosticReports
     {
-        private readonly ConcurrentDictionary<(string Id, Location Location), byte> reported = new();
+        private readonly Dictionary<string, HashSet<Location>> reportedLocationsById = new();
         private readonly HashSet<SyntaxTree> analysedFiles = new();
         private readonly Dictionary<SyntaxTree, List<Diagnostic>> waiting = new();
         private readonly INamedTypeSymbol? generatedCodeAttribute;
@@ -56,7 +55,7 @@ namespace GradGuard.Analyzers
         {
             var file = diagnostic.Location.SourceTree;
             if (file is null
-                || !reported.TryAdd((diagnostic.Id, diagnostic.Location), 0)
+                || !IsFirstReport(diagnostic)
                 || IsInGeneratedCodeDeclaration(diagnostic.Location, cancellationToken))
             {
                 return;
@@ -80,6 +79,21 @@ namespace GradGuard.Analyzers
             }
 
             report(diagnostic);
+        }
+
+        private bool IsFirstReport(Diagnostic diagnostic)
+        {
+            // Collections of reference types only: their code is shared with the compiler's own, where a set keyed by
+            // a tuple would be JIT-compiled afresh in every compiler process.
+            lock (reportedLocationsById)
+            {
+                if (!reportedLocationsById.TryGetValue(diagnostic.Id, out var locations))
+                {
+                    reportedLocationsById[diagnostic.Id] = locations = new HashSet<Location>();
+                }
+
+                return locations.Add(diagnostic.Location);
+            }
         }
 
         private bool IsInGeneratedCodeDeclaration(Location location, CancellationToken cancellationToken)

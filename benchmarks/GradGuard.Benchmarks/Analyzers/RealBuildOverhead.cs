@@ -64,8 +64,8 @@ internal static partial class RealBuildOverhead
                 summary.Add($"{prefix}.{configuration.Name}_csc_ms", Statistics.Median(times[configuration]), "F0");
             }
 
-            AddRatios(summary, $"{prefix}.ratio", times[with], times[without]);
-            AddRatios(summary, $"{prefix}.reporting_nothing_ratio", times[reportingNothing], times[without]);
+            summary.AddRatio($"{prefix}.ratio", RoundByRound(times[with], times[without]));
+            summary.AddRatio($"{prefix}.reporting_nothing_ratio", RoundByRound(times[reportingNothing], times[without]));
             summary.Add($"{prefix}.gradguard_reported_ms", report.GradGuardMilliseconds, "F0");
             summary.Add($"{prefix}.analyzers_reported_ms", report.AllAnalyzersMilliseconds, "F0");
             summary.Add($"{prefix}.gradguard_diagnostics", report.GradGuardDiagnostics);
@@ -82,14 +82,8 @@ internal static partial class RealBuildOverhead
         }
     }
 
-    /// <summary>The ratio of two configurations' times round by round: the median, and the extremes.</summary>
-    private static void AddRatios(Summary summary, string name, IReadOnlyList<double> times, IReadOnlyList<double> baseline)
-    {
-        var ratios = times.Zip(baseline, (time, baselineTime) => time / baselineTime).ToList();
-        summary.Add(name, Statistics.Median(ratios));
-        summary.Add($"{name}_min", ratios.Min());
-        summary.Add($"{name}_max", ratios.Max());
-    }
+    private static IEnumerable<double> RoundByRound(IReadOnlyList<double> times, IReadOnlyList<double> baseline) =>
+        times.Zip(baseline, (time, baselineTime) => time / baselineTime);
 
     /// <summary>One way of building the project: with or without GradGuard, and whether its rules can fire.</summary>
     private sealed record BuildConfiguration(string Name, string? Analyzer, bool ReportsNothing);

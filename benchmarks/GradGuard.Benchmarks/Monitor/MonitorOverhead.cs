@@ -33,8 +33,9 @@ internal static class MonitorOverhead
             summary.Add($"{prefix}.bare.step_ms", Statistics.Median(rounds.Select(seconds => seconds[Instrumentation.Bare])) * 1000 / StepsPerRound, "F2");
             foreach (var training in trainings.Where(training => training.Instrumentation != Instrumentation.Bare))
             {
-                var ratios = rounds.Select(seconds => seconds[training.Instrumentation] / seconds[Instrumentation.Bare]);
-                summary.Add($"{prefix}.{FigureName(training.Instrumentation)}.ratio", Statistics.Median(ratios));
+                summary.AddRatio(
+                    $"{prefix}.{FigureName(training.Instrumentation)}.ratio",
+                    rounds.Select(seconds => seconds[training.Instrumentation] / seconds[Instrumentation.Bare]));
             }
         }
         finally

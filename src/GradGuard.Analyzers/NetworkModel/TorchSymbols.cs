@@ -1,5 +1,3 @@
-using System.Collections.Generic;
-using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 
 namespace GradGuard.Analyzers.NetworkModel
@@ -10,77 +8,32 @@ namespace GradGuard.Analyzers.NetworkModel
     /// </summary>
     internal sealed class TorchSymbols
     {
-        private static readonly ImmutableDictionary<string, LayerKind> ModuleKinds = new Dictionary<string, LayerKind>
+        // Switches rather than dictionaries: the C# compiler turns them into jumps on the name's length and characters,
+        // and they leave no generic collection over LayerKind for the JIT to compile afresh in every compiler process.
+        private static LayerKind? ModuleKind(string typeName) => typeName switch
         {
-            ["Linear"] = LayerKind.Weight,
-            ["Bilinear"] = LayerKind.Weight,
-            ["Conv1d"] = LayerKind.Weight,
-            ["Conv2d"] = LayerKind.Weight,
-            ["Conv3d"] = LayerKind.Weight,
-            ["ConvTranspose1d"] = LayerKind.Weight,
-            ["ConvTranspose2d"] = LayerKind.Weight,
-            ["ConvTranspose3d"] = LayerKind.Weight,
-            ["Sigmoid"] = LayerKind.SaturatingActivation,
-            ["Tanh"] = LayerKind.SaturatingActivation,
-            ["Hardsigmoid"] = LayerKind.SaturatingActivation,
-            ["Hardtanh"] = LayerKind.SaturatingActivation,
-            ["LogSigmoid"] = LayerKind.SaturatingActivation,
-            ["Softsign"] = LayerKind.SaturatingActivation,
-            ["ReLU"] = LayerKind.ReluActivation,
-            ["ReLU6"] = LayerKind.ReluActivation,
-            ["LeakyReLU"] = LayerKind.ReluActivation,
-            ["PReLU"] = LayerKind.ReluActivation,
-            ["RReLU"] = LayerKind.ReluActivation,
-            ["GELU"] = LayerKind.OtherActivation,
-            ["SiLU"] = LayerKind.OtherActivation,
-            ["ELU"] = LayerKind.OtherActivation,
-            ["CELU"] = LayerKind.OtherActivation,
-            ["SELU"] = LayerKind.OtherActivation,
-            ["Mish"] = LayerKind.OtherActivation,
-            ["Softplus"] = LayerKind.OtherActivation,
-            ["Softmax"] = LayerKind.OtherActivation,
-            ["LogSoftmax"] = LayerKind.OtherActivation,
-            ["BatchNorm1d"] = LayerKind.Normalization,
-            ["BatchNorm2d"] = LayerKind.Normalization,
-            ["BatchNorm3d"] = LayerKind.Normalization,
-            ["LayerNorm"] = LayerKind.Normalization,
-            ["GroupNorm"] = LayerKind.Normalization,
-            ["InstanceNorm1d"] = LayerKind.Normalization,
-            ["InstanceNorm2d"] = LayerKind.Normalization,
-            ["InstanceNorm3d"] = LayerKind.Normalization,
-            ["LocalResponseNorm"] = LayerKind.Normalization,
-        }.ToImmutableDictionary();
+            "Linear" or "Bilinear"
+                or "Conv1d" or "Conv2d" or "Conv3d"
+                or "ConvTranspose1d" or "ConvTranspose2d" or "ConvTranspose3d" => LayerKind.Weight,
+            "Sigmoid" or "Tanh" or "Hardsigmoid" or "Hardtanh" or "LogSigmoid" or "Softsign" => LayerKind.SaturatingActivation,
+            "ReLU" or "ReLU6" or "LeakyReLU" or "PReLU" or "RReLU" => LayerKind.ReluActivation,
+            "GELU" or "SiLU" or "ELU" or "CELU" or "SELU" or "Mish" or "Softplus" or "Softmax" or "LogSoftmax" => LayerKind.OtherActivation,
+            "BatchNorm1d" or "BatchNorm2d" or "BatchNorm3d"
+                or "InstanceNorm1d" or "InstanceNorm2d" or "InstanceNorm3d"
+                or "LayerNorm" or "GroupNorm" or "LocalResponseNorm" => LayerKind.Normalization,
+            _ => null,
+        };
 
         /// <summary>Functional and tensor-method forms, by lower-case name, on torch, torch.nn.functional and Tensor.</summary>
-        private static readonly ImmutableDictionary<string, LayerKind> FunctionKinds = new Dictionary<string, LayerKind>
+        private static LayerKind? FunctionKind(string methodName) => methodName switch
         {
-            ["sigmoid"] = LayerKind.SaturatingActivation,
-            ["sigmoid_"] = LayerKind.SaturatingActivation,
-            ["tanh"] = LayerKind.SaturatingActivation,
-            ["tanh_"] = LayerKind.SaturatingActivation,
-            ["hardsigmoid"] = LayerKind.SaturatingActivation,
-            ["hardtanh"] = LayerKind.SaturatingActivation,
-            ["logsigmoid"] = LayerKind.SaturatingActivation,
-            ["softsign"] = LayerKind.SaturatingActivation,
-            ["relu"] = LayerKind.ReluActivation,
-            ["relu_"] = LayerKind.ReluActivation,
-            ["relu6"] = LayerKind.ReluActivation,
-            ["leaky_relu"] = LayerKind.ReluActivation,
-            ["prelu"] = LayerKind.ReluActivation,
-            ["rrelu"] = LayerKind.ReluActivation,
-            ["gelu"] = LayerKind.OtherActivation,
-            ["silu"] = LayerKind.OtherActivation,
-            ["elu"] = LayerKind.OtherActivation,
-            ["selu"] = LayerKind.OtherActivation,
-            ["mish"] = LayerKind.OtherActivation,
-            ["softmax"] = LayerKind.OtherActivation,
-            ["log_softmax"] = LayerKind.OtherActivation,
-            ["batch_norm"] = LayerKind.Normalization,
-            ["layer_norm"] = LayerKind.Normalization,
-            ["group_norm"] = LayerKind.Normalization,
-            ["instance_norm"] = LayerKind.Normalization,
-            ["normalize"] = LayerKind.Normalization,
-        }.ToImmutableDictionary();
+            "sigmoid" or "sigmoid_" or "tanh" or "tanh_"
+                or "hardsigmoid" or "hardtanh" or "logsigmoid" or "softsign" => LayerKind.SaturatingActivation,
+            "relu" or "relu_" or "relu6" or "leaky_relu" or "prelu" or "rrelu" => LayerKind.ReluActivation,
+            "gelu" or "silu" or "elu" or "selu" or "mish" or "softmax" or "log_softmax" => LayerKind.OtherActivation,
+            "batch_norm" or "layer_norm" or "group_norm" or "instance_norm" or "normalize" => LayerKind.Normalization,
+            _ => null,
+        };
 
         private TorchSymbols(
             INamedTypeSymbol torch,
@@ -161,7 +114,7 @@ namespace GradGuard.Analyzers.NetworkModel
         {
             for (var current = type; current is not null; current = current.BaseType)
             {
-                if (IsTorchSharp(current) && ModuleKinds.TryGetValue(current.Name, out var kind))
+                if (IsTorchSharp(current) && ModuleKind(current.Name) is { } kind)
                 {
                     return kind;
                 }
@@ -177,7 +130,7 @@ namespace GradGuard.Analyzers.NetworkModel
             var onTorchSharpTensorApi = SymbolEqualityComparer.Default.Equals(container, Torch)
                 || SymbolEqualityComparer.Default.Equals(container, Functional)
                 || SymbolEqualityComparer.Default.Equals(container, Tensor);
-            return onTorchSharpTensorApi && FunctionKinds.TryGetValue(method.Name, out var kind) ? kind : null;
+            return onTorchSharpTensorApi ? FunctionKind(method.Name) : null;
         }
 
         public bool IsNnFactory(IMethodSymbol method, string name) =>
