@@ -3,13 +3,15 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using GradGuard.Analyzers;
+using GradGuard.Benchmarks.CallbackTiming;
 
 namespace GradGuard.Benchmarks.Analyzers;
 
 /// <summary>How long the real-build comparison runs.</summary>
 /// <param name="FileCounts">Sizes of the generated projects, smallest first.</param>
 /// <param name="Rounds">Builds of each size in each configuration, taking turns; the medians are reported.</param>
-internal sealed record RealBuildSettings(IReadOnlyList<int> FileCounts, int Rounds);
+/// <param name="CallbackTimingBuilds">Builds of each size with GradGuard's callbacks timed in CPU time; the medians are reported.</param>
+internal sealed record RealBuildSettings(IReadOnlyList<int> FileCounts, int Rounds, int CallbackTimingBuilds);
 
 /// <summary>
 /// The generated TorchSharp projects as SDK projects on disk, built with <c>dotnet build</c> without and with
@@ -71,6 +73,7 @@ internal static partial class RealBuildOverhead
             summary.Add($"{prefix}.gradguard_diagnostics", report.GradGuardDiagnostics);
             gradGuardMicrosecondsPerFile[files] = report.GradGuardMilliseconds * 1000 / files;
             summary.Add($"{prefix}.gradguard_us_per_file", gradGuardMicrosecondsPerFile[files], "F0");
+            AddCallbackTimings(project, settings.CallbackTimingBuilds, prefix, summary);
         }
 
         int smallest = settings.FileCounts[0];
@@ -82,11 +85,33 @@ internal static partial class RealBuildOverhead
         }
     }
 
+    /// <summary>
+    /// GradGuard's share of the compiler's CPU time, both measured inside the same build: free of the scatter between
+    /// builds that the ratios above have to average away, so it resolves a percent where they cannot.
+    /// </summary>
+    private static void AddCallbackTimings(SdkProject project, int builds, string prefix, Summary summary)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Console.WriteLine("  GradGuard's callbacks are timed with Linux's per-thread CPU clock; skipped on this system.");
+            return;
+        }
+
+        var timings = Enumerable.Range(0, builds).Select(_ => project.CallbackTimingBuild()).ToList();
+        summary.Add($"{prefix}.gradguard_callbacks_cpu_ms", Statistics.Median(timings.Select(timing => timing.GradGuardCallbacksCpuMilliseconds)), "F0");
+        summary.Add($"{prefix}.gradguard_callbacks_jit_ms", Statistics.Median(timings.Select(timing => timing.GradGuardCallbacksJitMilliseconds)), "F0");
+        summary.Add($"{prefix}.compiler_cpu_ms", Statistics.Median(timings.Select(timing => timing.CompilerCpuMilliseconds)), "F0");
+        summary.Add($"{prefix}.gradguard_cpu_share", Statistics.Median(timings.Select(timing => timing.GradGuardCallbacksCpuMilliseconds / timing.CompilerCpuMilliseconds)));
+    }
+
     private static IEnumerable<double> RoundByRound(IReadOnlyList<double> times, IReadOnlyList<double> baseline) =>
         times.Zip(baseline, (time, baselineTime) => time / baselineTime);
 
     /// <summary>One way of building the project: with or without GradGuard, and whether its rules can fire.</summary>
     private sealed record BuildConfiguration(string Name, string? Analyzer, bool ReportsNothing);
+
+    /// <summary>What <see cref="CallbackTimedGradientFlowAnalyzer"/> measured in one build.</summary>
+    private sealed record CallbackTiming(double GradGuardCallbacksCpuMilliseconds, double GradGuardCallbacksJitMilliseconds, double CompilerCpuMilliseconds);
 
     /// <summary>The compiler's account of the analyzers' time in one build, and the GradGuard diagnostics it found.</summary>
     private sealed record AnalyzerReport(double GradGuardMilliseconds, double AllAnalyzersMilliseconds, int GradGuardDiagnostics);
@@ -98,12 +123,14 @@ internal static partial class RealBuildOverhead
 
         private readonly string projectFile;
         private readonly string sarifFile;
+        private readonly string callbackTimingFile;
 
         private SdkProject(string directory)
         {
             Directory = directory;
             projectFile = Path.Combine(directory, "GeneratedModels.csproj");
             sarifFile = Path.Combine(directory, "gradguard.sarif");
+            callbackTimingFile = Path.Combine(directory, "gradguard-callback-timing.txt");
         }
 
         public string Directory { get; }
@@ -139,6 +166,25 @@ internal static partial class RealBuildOverhead
                 GradGuardMilliseconds: 1000 * Seconds(GradGuardTime(), output, "GradGuard's time in the analyzer report"),
                 AllAnalyzersMilliseconds: 1000 * Seconds(TotalAnalyzerTime(), output, "the total analyzer time in the analyzer report"),
                 GradGuardDiagnostics: CountGradGuardResults());
+        }
+
+        /// <summary>
+        /// Builds with GradGuard run through <see cref="CallbackTimedGradientFlowAnalyzer"/>, in a compiler process of
+        /// its own (the harness times one compilation a process), and reads what it measured.
+        /// </summary>
+        public CallbackTiming CallbackTimingBuild()
+        {
+            var timingAnalyzer = typeof(CallbackTimedGradientFlowAnalyzer).Assembly.Location;
+            File.Delete(callbackTimingFile);
+            Build(
+                analyzer: null,
+                $"-p:GradGuardCallbackTimingAnalyzer={timingAnalyzer}",
+                $"-p:{CallbackTimedGradientFlowAnalyzer.ResultFileProperty}={callbackTimingFile}",
+                "-p:UseSharedCompilation=false");
+            var figures = File.ReadAllLines(callbackTimingFile)
+                .Select(line => line.Split('='))
+                .ToDictionary(pair => pair[0], pair => double.Parse(pair[1], CultureInfo.InvariantCulture));
+            return new CallbackTiming(figures["gradguard_callbacks_cpu_ms"], figures["gradguard_callbacks_jit_ms"], figures["compiler_cpu_ms"]);
         }
 
         public void Dispose()
@@ -211,6 +257,10 @@ internal static partial class RealBuildOverhead
               </ItemGroup>
               <ItemGroup Condition="'$(GradGuardAnalyzer)' != ''">
                 <Analyzer Include="$(GradGuardAnalyzer)" />
+              </ItemGroup>
+              <ItemGroup Condition="'$(GradGuardCallbackTimingAnalyzer)' != ''">
+                <Analyzer Include="$(GradGuardCallbackTimingAnalyzer)" />
+                <CompilerVisibleProperty Include="{CallbackTimedGradientFlowAnalyzer.ResultFileProperty}" />
               </ItemGroup>
               <ItemGroup Condition="'$(GradGuardReportsNothing)' == 'true'">
                 <GlobalAnalyzerConfigFiles Include="{ReportsNothingConfig}" />

@@ -1,0 +1,75 @@
+using System;
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace GradGuard.Benchmarks.CallbackTiming
+{
+    /// <summary>Hands the driver every action an analyzer registers, each wrapped in the clock.</summary>
+    internal sealed class TimedAnalysisContext : AnalysisContext
+    {
+        private readonly AnalysisContext context;
+        private readonly CallbackClock clock;
+
+        public TimedAnalysisContext(AnalysisContext context, CallbackClock clock)
+        {
+            this.context = context;
+            this.clock = clock;
+        }
+
+        public override void EnableConcurrentExecution() => context.EnableConcurrentExecution();
+
+        public override void ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags analysisMode) => context.ConfigureGeneratedCodeAnalysis(analysisMode);
+
+        public override void RegisterCompilationStartAction(Action<CompilationStartAnalysisContext> action) =>
+            context.RegisterCompilationStartAction(clock.Timed<CompilationStartAnalysisContext>(start => action(new TimedCompilationStartContext(start, clock))));
+
+        public override void RegisterCompilationAction(Action<CompilationAnalysisContext> action) => context.RegisterCompilationAction(clock.Timed(action));
+
+        public override void RegisterSyntaxTreeAction(Action<SyntaxTreeAnalysisContext> action) => context.RegisterSyntaxTreeAction(clock.Timed(action));
+
+        public override void RegisterSemanticModelAction(Action<SemanticModelAnalysisContext> action) => context.RegisterSemanticModelAction(clock.Timed(action));
+
+        public override void RegisterSymbolAction(Action<SymbolAnalysisContext> action, ImmutableArray<SymbolKind> symbolKinds) =>
+            context.RegisterSymbolAction(clock.Timed(action), symbolKinds);
+
+        public override void RegisterCodeBlockStartAction<TLanguageKindEnum>(Action<CodeBlockStartAnalysisContext<TLanguageKindEnum>> action) =>
+            context.RegisterCodeBlockStartAction(clock.Timed(action));
+
+        public override void RegisterCodeBlockAction(Action<CodeBlockAnalysisContext> action) => context.RegisterCodeBlockAction(clock.Timed(action));
+
+        public override void RegisterSyntaxNodeAction<TLanguageKindEnum>(Action<SyntaxNodeAnalysisContext> action, ImmutableArray<TLanguageKindEnum> syntaxKinds) =>
+            context.RegisterSyntaxNodeAction(clock.Timed(action), syntaxKinds);
+    }
+
+    /// <summary>The same for the actions registered once a compilation starts.</summary>
+    internal sealed class TimedCompilationStartContext : CompilationStartAnalysisContext
+    {
+        private readonly CompilationStartAnalysisContext context;
+        private readonly CallbackClock clock;
+
+        public TimedCompilationStartContext(CompilationStartAnalysisContext context, CallbackClock clock)
+            : base(context.Compilation, context.Options, context.CancellationToken)
+        {
+            this.context = context;
+            this.clock = clock;
+        }
+
+        public override void RegisterCompilationEndAction(Action<CompilationAnalysisContext> action) => context.RegisterCompilationEndAction(clock.Timed(action));
+
+        public override void RegisterSyntaxTreeAction(Action<SyntaxTreeAnalysisContext> action) => context.RegisterSyntaxTreeAction(clock.Timed(action));
+
+        public override void RegisterSemanticModelAction(Action<SemanticModelAnalysisContext> action) => context.RegisterSemanticModelAction(clock.Timed(action));
+
+        public override void RegisterSymbolAction(Action<SymbolAnalysisContext> action, ImmutableArray<SymbolKind> symbolKinds) =>
+            context.RegisterSymbolAction(clock.Timed(action), symbolKinds);
+
+        public override void RegisterCodeBlockStartAction<TLanguageKindEnum>(Action<CodeBlockStartAnalysisContext<TLanguageKindEnum>> action) =>
+            context.RegisterCodeBlockStartAction(clock.Timed(action));
+
+        public override void RegisterCodeBlockAction(Action<CodeBlockAnalysisContext> action) => context.RegisterCodeBlockAction(clock.Timed(action));
+
+        public override void RegisterSyntaxNodeAction<TLanguageKindEnum>(Action<SyntaxNodeAnalysisContext> action, ImmutableArray<TLanguageKindEnum> syntaxKinds) =>
+            context.RegisterSyntaxNodeAction(clock.Timed(action), syntaxKinds);
+    }
+}
