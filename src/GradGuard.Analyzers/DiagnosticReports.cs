@@ -4,6 +4,7 @@ using System.Linq;
 using System.Threading;
 using GradGuard.Analyzers.NetworkModel;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace GradGuard.Analyzers
@@ -105,10 +106,24 @@ namespace GradGuard.Analyzers
 
             var node = location.SourceTree!.GetRoot(cancellationToken).FindNode(location.SourceSpan);
             return node.AncestorsAndSelf()
-                .Where(ancestor => ancestor is BaseTypeDeclarationSyntax or BaseMethodDeclarationSyntax or BasePropertyDeclarationSyntax
-                    or VariableDeclaratorSyntax { Parent.Parent: BaseFieldDeclarationSyntax })
+                .Where(MayBeMarked)
                 .Select(declaration => model.GetDeclaredSymbol(declaration, cancellationToken))
                 .Any(symbol => symbol?.GetAttributes().Any(attribute => SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, generatedCodeAttribute)) == true);
         }
+
+        /// <summary>
+        /// A declaration that can carry <c>[GeneratedCode]</c>: one with attributes of its own, or a part of a partial
+        /// type or method, whose other parts may have them. Only those are asked for their symbol, which for a member
+        /// means a search of its type's members.
+        /// </summary>
+        private static bool MayBeMarked(SyntaxNode node) => node switch
+        {
+            BaseTypeDeclarationSyntax or BaseMethodDeclarationSyntax or BasePropertyDeclarationSyntax => HasAttributesOrIsPartial((MemberDeclarationSyntax)node),
+            VariableDeclaratorSyntax { Parent.Parent: BaseFieldDeclarationSyntax field } => field.AttributeLists.Count > 0,
+            _ => false,
+        };
+
+        private static bool HasAttributesOrIsPartial(MemberDeclarationSyntax member) =>
+            member.AttributeLists.Count > 0 || member.Modifiers.Any(SyntaxKind.PartialKeyword);
     }
 }
