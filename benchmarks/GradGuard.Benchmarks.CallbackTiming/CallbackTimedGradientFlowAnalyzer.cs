@@ -4,69 +4,70 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Reflection;
-using System.Runtime.CompilerServices;
-using GradGuard.Analyzers;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace GradGuard.Benchmarks.CallbackTiming
 {
     /// <summary>
-    /// Stands in for GradGuard.Analyzers in a real build: runs <see cref="GradientFlowAnalyzer"/> unchanged, through
+    /// Stands in for GradGuard.Analyzers in a real build: runs GradGuard's <c>GradientFlowAnalyzer</c> unchanged, through
     /// contexts that time each of its callbacks in CPU time on the callback's thread, and at the end of the
     /// compilation writes that total beside the compiler process's own CPU time to the file named by the MSBuild
-    /// property <see cref="ResultFileProperty"/>. Both figures come from one build, so their ratio is free of the
-    /// scatter between builds that a with/without comparison has to average away. It covers GradGuard's own code and
-    /// the compiler work it asks for (binding, JIT-compiling its methods on first call); it leaves out the driver's
-    /// bookkeeping around the callbacks and garbage collections, which run on the collector's threads.
+    /// property <see cref="ResultFileProperty"/>, both since the process started. Both come from the same build, so
+    /// their ratio is free of the scatter between builds that a with/without comparison has to average away. It covers GradGuard's own code and the compiler work it asks for (binding,
+    /// JIT-compiling its methods on first call); it leaves out the driver's bookkeeping around the callbacks and
+    /// garbage collections, which run on the collector's threads.
     /// </summary>
     /// <remarks>
-    /// One compilation a process: the benchmark builds with the compiler server off. GradGuard.Analyzers.dll sits
-    /// beside this assembly and is not an analyzer reference of its own, or the compiler would run it a second time.
+    /// In a compiler server, builds one at a time, as the benchmark runs them: the difference between two builds'
+    /// totals is then what the second one took.
     /// </remarks>
     [DiagnosticAnalyzer(LanguageNames.CSharp)]
     public sealed class CallbackTimedGradientFlowAnalyzer : DiagnosticAnalyzer
     {
         public const string ResultFileProperty = "GradGuardCallbackTimingFile";
 
-        private readonly DiagnosticAnalyzer gradGuard;
+        // Loaded once a process: a compiler server creates analyzers anew for each build, and a fresh copy of the
+        // assembly would be JIT-compiled afresh each time.
+        private static readonly Lazy<Type> GradGuardAnalyzerType = new(LoadGradGuardAnalyzerType);
 
-        public CallbackTimedGradientFlowAnalyzer()
-        {
-            AppDomain.CurrentDomain.AssemblyResolve += LoadGradGuardFromBesideThisAssembly;
-            gradGuard = CreateGradGuard();
-        }
+        // One clock a process, whether the server creates analyzers anew for each build or keeps them.
+        private static readonly CallbackClock Clock = new();
+
+        private readonly DiagnosticAnalyzer gradGuard = (DiagnosticAnalyzer)Activator.CreateInstance(GradGuardAnalyzerType.Value)!;
 
         public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => gradGuard.SupportedDiagnostics;
 
         public override void Initialize(AnalysisContext context)
         {
-            var clock = new CallbackClock();
-            gradGuard.Initialize(new TimedAnalysisContext(context, clock));
             context.RegisterCompilationStartAction(start =>
             {
-                if (start.Options.AnalyzerConfigOptionsProvider.GlobalOptions.TryGetValue($"build_property.{ResultFileProperty}", out var resultFile)
-                    && resultFile.Length > 0)
+                if (!start.Options.AnalyzerConfigOptionsProvider.GlobalOptions.TryGetValue($"build_property.{ResultFileProperty}", out var resultFile)
+                    || resultFile.Length == 0)
                 {
-                    start.RegisterCompilationEndAction(_ => File.WriteAllText(resultFile, string.Format(
-                        CultureInfo.InvariantCulture,
-                        "gradguard_callbacks_cpu_ms={0:F1}\ngradguard_callbacks_jit_ms={1:F1}\ncompiler_cpu_ms={2:F0}\n",
-                        clock.CpuMilliseconds,
-                        clock.JitMilliseconds,
-                        Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds)));
+                    return;
                 }
+
+                // Totals since the process started: a compiler server runs one build after the other, and what one
+                // build took is the difference from the previous build's totals.
+                start.RegisterCompilationEndAction(_ => File.WriteAllText(resultFile, string.Format(
+                    CultureInfo.InvariantCulture,
+                    "gradguard_callbacks_cpu_ms={0:F1}\ngradguard_callbacks_jit_ms={1:F1}\ncompiler_process_cpu_ms={2:F0}\ncompiler_process_id={3}\n",
+                    Clock.CpuMilliseconds,
+                    Clock.JitMilliseconds,
+                    Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds,
+                    Process.GetCurrentProcess().Id)));
             });
+            gradGuard.Initialize(new TimedAnalysisContext(context, Clock));
         }
 
-        // Not inlined, so that GradientFlowAnalyzer's assembly is looked for only once the resolver is in place.
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private static DiagnosticAnalyzer CreateGradGuard() => new GradientFlowAnalyzer();
-
-        private static Assembly? LoadGradGuardFromBesideThisAssembly(object sender, ResolveEventArgs args)
+        private static Type LoadGradGuardAnalyzerType()
         {
-            var name = new AssemblyName(args.Name).Name;
-            var path = Path.Combine(Path.GetDirectoryName(typeof(CallbackTimedGradientFlowAnalyzer).Assembly.Location)!, $"{name}.dll");
-            return name == "GradGuard.Analyzers" && File.Exists(path) ? Assembly.LoadFrom(path) : null;
+            using var embedded = typeof(CallbackTimedGradientFlowAnalyzer).Assembly.GetManifestResourceStream("GradGuard.Analyzers.dll")
+                ?? throw new InvalidOperationException("GradGuard.Analyzers.dll is not embedded in the callback timing harness.");
+            using var copy = new MemoryStream();
+            embedded.CopyTo(copy);
+            return Assembly.Load(copy.ToArray()).GetType("GradGuard.Analyzers.GradientFlowAnalyzer", throwOnError: true)!;
         }
     }
 }

@@ -87,7 +87,9 @@ internal static partial class RealBuildOverhead
 
     /// <summary>
     /// GradGuard's share of the compiler's CPU time, both measured inside the same build: free of the scatter between
-    /// builds that the ratios above have to average away, so it resolves a percent where they cannot.
+    /// builds that the ratios above have to average away, so it resolves a percent where they cannot. Measured in a
+    /// compiler started for each build, as on this machine, where every build also JIT-compiles GradGuard's code, and
+    /// in a warm compiler server, as on a developer's machine, where only the first build does.
     /// </summary>
     private static void AddCallbackTimings(SdkProject project, int builds, string prefix, Summary summary)
     {
@@ -97,7 +99,27 @@ internal static partial class RealBuildOverhead
             return;
         }
 
-        var timings = Enumerable.Range(0, builds).Select(_ => project.CallbackTimingBuild()).ToList();
+        var fresh = Enumerable.Range(0, builds).Select(_ => project.CallbackTimingBuild(compilerServer: false)).ToList();
+        AddCallbackTiming(summary, prefix, fresh);
+
+        // The server's figures add up over its builds: each build is the difference from the one before it in the same
+        // server. The first build starts a server of its own and JIT-compiles what it runs.
+        project.ShutDownCompilerServer();
+        var totals = Enumerable.Range(0, builds + 1).Select(_ => project.CallbackTimingBuild(compilerServer: true)).ToList();
+        project.ShutDownCompilerServer();
+        var warmBuilds = totals.Zip(totals.Skip(1), (before, after) => after.CompilerProcessId == before.CompilerProcessId ? after.Minus(before) : null)
+            .OfType<CallbackTiming>()
+            .ToList();
+        if (warmBuilds.Count == 0)
+        {
+            throw new InvalidOperationException($"No two builds of {prefix} ran in the same compiler server; the server's figures need a warm one.");
+        }
+
+        AddCallbackTiming(summary, $"{prefix}.server", warmBuilds);
+    }
+
+    private static void AddCallbackTiming(Summary summary, string prefix, List<CallbackTiming> timings)
+    {
         summary.Add($"{prefix}.gradguard_callbacks_cpu_ms", Statistics.Median(timings.Select(timing => timing.GradGuardCallbacksCpuMilliseconds)), "F0");
         summary.Add($"{prefix}.gradguard_callbacks_jit_ms", Statistics.Median(timings.Select(timing => timing.GradGuardCallbacksJitMilliseconds)), "F0");
         summary.Add($"{prefix}.compiler_cpu_ms", Statistics.Median(timings.Select(timing => timing.CompilerCpuMilliseconds)), "F0");
@@ -110,8 +132,20 @@ internal static partial class RealBuildOverhead
     /// <summary>One way of building the project: with or without GradGuard, and whether its rules can fire.</summary>
     private sealed record BuildConfiguration(string Name, string? Analyzer, bool ReportsNothing);
 
-    /// <summary>What <see cref="CallbackTimedGradientFlowAnalyzer"/> measured in one build.</summary>
-    private sealed record CallbackTiming(double GradGuardCallbacksCpuMilliseconds, double GradGuardCallbacksJitMilliseconds, double CompilerCpuMilliseconds);
+    /// <summary>What <see cref="CallbackTimedGradientFlowAnalyzer"/> measured in the compiler process up to the end of a build.</summary>
+    private sealed record CallbackTiming(
+        double GradGuardCallbacksCpuMilliseconds,
+        double GradGuardCallbacksJitMilliseconds,
+        double CompilerCpuMilliseconds,
+        int CompilerProcessId)
+    {
+        public CallbackTiming Minus(CallbackTiming earlier) => this with
+        {
+            GradGuardCallbacksCpuMilliseconds = GradGuardCallbacksCpuMilliseconds - earlier.GradGuardCallbacksCpuMilliseconds,
+            GradGuardCallbacksJitMilliseconds = GradGuardCallbacksJitMilliseconds - earlier.GradGuardCallbacksJitMilliseconds,
+            CompilerCpuMilliseconds = CompilerCpuMilliseconds - earlier.CompilerCpuMilliseconds,
+        };
+    }
 
     /// <summary>The compiler's account of the analyzers' time in one build, and the GradGuard diagnostics it found.</summary>
     private sealed record AnalyzerReport(double GradGuardMilliseconds, double AllAnalyzersMilliseconds, int GradGuardDiagnostics);
@@ -170,22 +204,36 @@ internal static partial class RealBuildOverhead
 
         /// <summary>
         /// Builds with GradGuard run through <see cref="CallbackTimedGradientFlowAnalyzer"/>, in a compiler process of
-        /// its own (the harness times one compilation a process), and reads what it measured.
+        /// the build's own or in the compiler server, and reads what it measured.
         /// </summary>
-        public CallbackTiming CallbackTimingBuild()
+        public CallbackTiming CallbackTimingBuild(bool compilerServer)
         {
             var timingAnalyzer = typeof(CallbackTimedGradientFlowAnalyzer).Assembly.Location;
             File.Delete(callbackTimingFile);
-            Build(
+            string output = Build(
                 analyzer: null,
                 $"-p:GradGuardCallbackTimingAnalyzer={timingAnalyzer}",
                 $"-p:{CallbackTimedGradientFlowAnalyzer.ResultFileProperty}={callbackTimingFile}",
-                "-p:UseSharedCompilation=false");
+                $"-p:UseSharedCompilation={compilerServer}");
+            if (!File.Exists(callbackTimingFile))
+            {
+                var analyzerFailures = output.Split('\n').Where(line => line.Contains("CS8032") || line.Contains("AD0001"));
+                throw new InvalidOperationException(
+                    $"The callback timing harness wrote no figures; what the build said of the analyzers:\n{string.Join('\n', analyzerFailures)}");
+            }
+
             var figures = File.ReadAllLines(callbackTimingFile)
                 .Select(line => line.Split('='))
                 .ToDictionary(pair => pair[0], pair => double.Parse(pair[1], CultureInfo.InvariantCulture));
-            return new CallbackTiming(figures["gradguard_callbacks_cpu_ms"], figures["gradguard_callbacks_jit_ms"], figures["compiler_cpu_ms"]);
+            return new CallbackTiming(
+                figures["gradguard_callbacks_cpu_ms"],
+                figures["gradguard_callbacks_jit_ms"],
+                figures["compiler_process_cpu_ms"],
+                (int)figures["compiler_process_id"]);
         }
+
+        /// <summary>Stops the compiler server the timing builds started, so that it does not outlive the benchmark.</summary>
+        public void ShutDownCompilerServer() => Run("build-server", "shutdown", "--vbcscompiler");
 
         public void Dispose()
         {
