@@ -24,7 +24,7 @@ public class StatisticsTests
     [Theory]
     [InlineData(3, 0.75)]
     [InlineData(7, 0.984375)]
-    public void Too_few_rounds_for_95_percent_give_the_whole_range_with_its_own_coverage(int count, double coverage)
+    public void Rounds_too_few_for_a_narrower_interval_at_95_percent_give_the_whole_range_with_its_own_coverage(int count, double coverage)
     {
         var values = Enumerable.Range(1, count).Select(value => (double)value).Reverse().ToList();
 

@@ -110,6 +110,11 @@ internal static partial class RealBuildOverhead
         var warmBuilds = totals.Zip(totals.Skip(1), (before, after) => after.CompilerProcessId == before.CompilerProcessId ? after.Minus(before) : null)
             .OfType<CallbackTiming>()
             .ToList();
+        if (warmBuilds.Any(build => build.GradGuardCallbacksCpuMilliseconds < 0))
+        {
+            throw new InvalidOperationException($"The compiler server loaded the callback timing harness afresh during {prefix}: its totals started over.");
+        }
+
         if (warmBuilds.Count == 0)
         {
             throw new InvalidOperationException($"No two builds of {prefix} ran in the same compiler server; the server's figures need a warm one.");
