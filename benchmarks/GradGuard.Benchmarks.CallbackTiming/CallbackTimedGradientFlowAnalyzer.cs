@@ -1,8 +1,10 @@
 using System;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Reflection;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -60,6 +62,12 @@ namespace GradGuard.Benchmarks.CallbackTiming
             });
             gradGuard.Initialize(new TimedAnalysisContext(context, Clock));
         }
+
+        /// <summary>The figures a build wrote to <paramref name="resultFile"/>, by name.</summary>
+        public static IReadOnlyDictionary<string, double> ReadResults(string resultFile) =>
+            File.ReadAllLines(resultFile)
+                .Select(line => line.Split('='))
+                .ToDictionary(pair => pair[0], pair => double.Parse(pair[1], CultureInfo.InvariantCulture));
 
         private static Type LoadGradGuardAnalyzerType()
         {

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
 using GradGuard.Analyzers;
+using GradGuard.Benchmarks.Analyzers;
 using GradGuard.Benchmarks.CallbackTiming;
 using GradGuard.Tests.Shared;
 using Microsoft.CodeAnalysis;
@@ -49,7 +50,7 @@ public sealed class CallbackTimingTests : IDisposable
         Assert.Contains(direct, diagnostic => diagnostic.Id == "GG0002");
         Assert.Equal(Described(direct), Described(timed));
 
-        var figures = File.ReadAllLines(resultFile).Select(line => line.Split('=')).ToDictionary(pair => pair[0], pair => double.Parse(pair[1], System.Globalization.CultureInfo.InvariantCulture));
+        var figures = CallbackTimedGradientFlowAnalyzer.ReadResults(resultFile);
         Assert.InRange(figures["gradguard_callbacks_cpu_ms"], double.Epsilon, figures["compiler_process_cpu_ms"]);
         Assert.InRange(figures["gradguard_callbacks_jit_ms"], 0, double.MaxValue);
         Assert.Equal(Environment.ProcessId, figures["compiler_process_id"]);
@@ -60,11 +61,7 @@ public sealed class CallbackTimingTests : IDisposable
     private static CSharpCompilation Compile(string source) => CSharpCompilation.Create(
         "Models",
         new[] { CSharpSyntaxTree.ParseText(source, path: "Models.cs") },
-        ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
-            .Split(Path.PathSeparator)
-            .Where(path => Path.GetFileName(path).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(path) is "mscorlib.dll" or "netstandard.dll")
-            .Append(typeof(global::TorchSharp.torch).Assembly.Location)
-            .Select(path => MetadataReference.CreateFromFile(path)),
+        GeneratedProject.References,
         new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
 
     private static IEnumerable<string> Described(ImmutableArray<Diagnostic> diagnostics) =>

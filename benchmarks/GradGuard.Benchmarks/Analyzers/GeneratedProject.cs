@@ -30,7 +30,8 @@ internal sealed class GeneratedProject
         nullableContextOptions: NullableContextOptions.Enable,
         concurrentBuild: false);
 
-    private static readonly ImmutableArray<MetadataReference> References = FrameworkAndTorchSharp();
+    /// <summary>The framework the benchmark runs on, and TorchSharp: what a compilation of the generated models needs.</summary>
+    internal static readonly ImmutableArray<MetadataReference> References = FrameworkAndTorchSharp();
 
     private readonly IReadOnlyList<string> sources;
 

@@ -227,9 +227,7 @@ internal static partial class RealBuildOverhead
                     $"The callback timing harness wrote no figures; what the build said of the analyzers:\n{string.Join('\n', analyzerFailures)}");
             }
 
-            var figures = File.ReadAllLines(callbackTimingFile)
-                .Select(line => line.Split('='))
-                .ToDictionary(pair => pair[0], pair => double.Parse(pair[1], CultureInfo.InvariantCulture));
+            var figures = CallbackTimedGradientFlowAnalyzer.ReadResults(callbackTimingFile);
             return new CallbackTiming(
                 figures["gradguard_callbacks_cpu_ms"],
                 figures["gradguard_callbacks_jit_ms"],
