@@ -10,11 +10,11 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace GradGuard.Analyzers
 {
     /// <summary>
-    /// Reports each diagnostic of a compilation once (a layer built in a helper that several networks share is one
-    /// diagnostic, not one a network), and never in generated code. GradGuard leaves generated files to the driver,
-    /// which calls its actions only for the others; a diagnostic that lies in a file not analysed yet (a block or a
-    /// helper from another file) waits for that file's analysis, and is dropped with the file if the driver never
-    /// analyses it. Members and types marked <c>[GeneratedCode]</c> are recognised here.
+    /// The diagnostics of a compilation, found once when the first file asks for its own, grouped by the file they
+    /// lie in: each is reported once (a layer built in a block that several networks share is one diagnostic, not
+    /// one a network), by the action the driver runs on its file, and never in generated code. GradGuard leaves
+    /// generated files to the driver, which calls its actions only for the others; members and types marked
+    /// <c>[GeneratedCode]</c> are recognised here.
     /// </summary>
     /// <remarks>
     /// The driver can filter generated code itself, but it does so by listing every declaration of a file for
@@ -23,77 +23,70 @@ namespace GradGuard.Analyzers
     /// </remarks>
     internal sealed class DiagnosticReports
     {
-        private readonly Dictionary<string, HashSet<Location>> reportedLocationsById = new();
-        private readonly HashSet<SyntaxTree> analysedFiles = new();
-        private readonly Dictionary<SyntaxTree, List<Diagnostic>> waiting = new();
+        private readonly object gate = new();
+        private readonly Func<CancellationToken, IEnumerable<Diagnostic>> find;
         private readonly INamedTypeSymbol? generatedCodeAttribute;
         private readonly SemanticModels models;
+        private Dictionary<SyntaxTree, List<Diagnostic>>? byFile;
 
-        public DiagnosticReports(Compilation compilation, SemanticModels models)
+        public DiagnosticReports(Compilation compilation, SemanticModels models, Func<CancellationToken, IEnumerable<Diagnostic>> find)
         {
             generatedCodeAttribute = compilation.GetTypeByMetadataName("System.CodeDom.Compiler.GeneratedCodeAttribute");
             this.models = models;
+            this.find = find;
         }
 
-        /// <summary>Notes that the driver analyses <paramref name="file"/>, and reports what waited for it.</summary>
-        public void FileAnalysed(SyntaxTree file, Action<Diagnostic> report)
+        /// <summary>Reports the diagnostics that lie in <paramref name="file"/>, finding the compilation's first if no file has yet.</summary>
+        public void ReportIn(SyntaxTree file, Action<Diagnostic> report, CancellationToken cancellationToken)
         {
-            List<Diagnostic>? ready;
-            lock (waiting)
-            {
-                analysedFiles.Add(file);
-                if (waiting.TryGetValue(file, out ready))
-                {
-                    waiting.Remove(file);
-                }
-            }
-
-            ready?.ForEach(report);
-        }
-
-        /// <summary>Reports a diagnostic found by an action the driver runs on <paramref name="analysedFile"/>.</summary>
-        public void Report(Diagnostic diagnostic, SyntaxTree analysedFile, Action<Diagnostic> report, CancellationToken cancellationToken)
-        {
-            var file = diagnostic.Location.SourceTree;
-            if (file is null
-                || !IsFirstReport(diagnostic)
-                || IsInGeneratedCodeDeclaration(diagnostic.Location, cancellationToken))
+            if (!DiagnosticsByFile(cancellationToken).TryGetValue(file, out var diagnostics))
             {
                 return;
             }
 
-            if (file != analysedFile)
+            foreach (var diagnostic in diagnostics)
             {
-                lock (waiting)
+                if (!IsInGeneratedCodeDeclaration(diagnostic.Location, cancellationToken))
                 {
-                    if (!analysedFiles.Contains(file))
-                    {
-                        if (!waiting.TryGetValue(file, out var diagnostics))
-                        {
-                            waiting[file] = diagnostics = new List<Diagnostic>();
-                        }
-
-                        diagnostics.Add(diagnostic);
-                        return;
-                    }
+                    report(diagnostic);
                 }
             }
-
-            report(diagnostic);
         }
 
-        private bool IsFirstReport(Diagnostic diagnostic)
+        /// <summary>
+        /// Found under a lock, so files analysed at the same time wait for the one that finds them. A search that is
+        /// cancelled leaves nothing behind, and the next file searches again.
+        /// </summary>
+        private Dictionary<SyntaxTree, List<Diagnostic>> DiagnosticsByFile(CancellationToken cancellationToken)
         {
-            // Collections of reference types only: their code is shared with the compiler's own, where a set keyed by
-            // a tuple would be JIT-compiled afresh in every compiler process.
-            lock (reportedLocationsById)
+            lock (gate)
             {
-                if (!reportedLocationsById.TryGetValue(diagnostic.Id, out var locations))
+                if (byFile is null)
                 {
-                    reportedLocationsById[diagnostic.Id] = locations = new HashSet<Location>();
+                    var found = new Dictionary<SyntaxTree, List<Diagnostic>>();
+                    var reported = new Dictionary<string, HashSet<Location>>(StringComparer.Ordinal);
+                    foreach (var diagnostic in find(cancellationToken))
+                    {
+                        if (!reported.TryGetValue(diagnostic.Id, out var locations))
+                        {
+                            reported[diagnostic.Id] = locations = new HashSet<Location>();
+                        }
+
+                        if (diagnostic.Location.SourceTree is { } tree && locations.Add(diagnostic.Location))
+                        {
+                            if (!found.TryGetValue(tree, out var inFile))
+                            {
+                                found[tree] = inFile = new List<Diagnostic>();
+                            }
+
+                            inFile.Add(diagnostic);
+                        }
+                    }
+
+                    byFile = found;
                 }
 
-                return locations.Add(diagnostic.Location);
+                return byFile;
             }
         }
 

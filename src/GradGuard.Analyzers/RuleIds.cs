@@ -21,8 +21,8 @@ namespace GradGuard.Analyzers
         public static readonly DiagnosticDescriptor ReluWithoutHeInitRule = Rule(
             ReluWithoutHeInit,
             "ReLU layer without He initialisation",
-            "{0} feeds a ReLU-family activation but {1}; in a network with {2} such layers, initialise it with init.kaiming_normal_(weight, nonlinearity: ReLU)",
-            "TorchSharp's default initialisation gives a sixth of the variance ReLU needs (He: 2 / fan_in), so activations and gradients shrink by a constant factor at every layer.");
+            "{0} feeds a ReLU-family activation but {1}; it is one of {2} such layers in a row with no normalisation layer or skip connection between them, so initialise it with init.kaiming_normal_(weight, nonlinearity: ReLU)",
+            "TorchSharp's default initialisation gives a sixth of the variance ReLU needs (He: 2 / fan_in), so without normalisation or skip connections activations and gradients shrink by a factor of 3 in variance at every layer.");
 
         public static readonly DiagnosticDescriptor DeepPlainStackRule = Rule(
             DeepPlainStack,

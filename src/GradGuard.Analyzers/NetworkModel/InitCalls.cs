@@ -1,10 +1,14 @@
 using System;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace GradGuard.Analyzers.NetworkModel
 {
-    /// <summary>Reads what a <c>torch.nn.init</c> call does to a weight's scale, defaults included.</summary>
+    /// <summary>
+    /// Reads what an init call does to a weight's scale: <c>torch.nn.init</c>'s functions (the tensor first) and the
+    /// tensor's own in-place methods (<c>w.normal_(0, 0.02)</c>), defaults included.
+    /// </summary>
     internal static class InitCalls
     {
         /// <summary>
@@ -13,33 +17,65 @@ namespace GradGuard.Analyzers.NetworkModel
         /// </summary>
         private const double LargestReluSlope = 1.0;
 
-        /// <summary>The init a call gives its tensor, or null for calls that do not set a weight's scale (zeros_, ones_...).</summary>
-        public static WeightInit? Classify(IInvocationOperation call)
+        /// <summary>
+        /// The init a call gives its tensor, or null for calls that set no weight's scale. <paramref name="number"/>
+        /// evaluates an argument to a constant where the source makes it one (a local, <c>Math.Sqrt(2.0 / fanIn)</c>).
+        /// </summary>
+        public static WeightInit? Classify(IInvocationOperation call, Func<IOperation, double?> number)
         {
             var name = call.TargetMethod.Name;
+            var scale = call.Arguments
+                .Where(a => a.Parameter is not null && a.Parameter.Type.SpecialType is SpecialType.System_Double or SpecialType.System_Single or SpecialType.System_Int32 or SpecialType.System_Int64)
+                .OrderBy(a => a.Parameter!.Ordinal)
+                .Select(a => number(a.Value))
+                .ToList();
+            double? At(int index) => index < scale.Count ? scale[index] : null;
+            var syntax = call.Syntax;
+
             if (name.StartsWith("kaiming_", StringComparison.Ordinal))
             {
-                return ClassifyKaiming(call);
+                return new WeightInit(KaimingScheme(call, number), syntax);
             }
 
             if (name.StartsWith("xavier_", StringComparison.Ordinal) || name.StartsWith("glorot_", StringComparison.Ordinal))
             {
-                return WeightInit.Xavier;
+                return new WeightInit(InitScheme.Xavier, syntax);
             }
 
-            return name is "normal_" or "uniform_" or "trunc_normal_" or "orthogonal_" or "sparse_" ? WeightInit.Custom : null;
+            return name switch
+            {
+                "normal_" => WeightInit.Normal(syntax, At(0), At(1)),
+                "trunc_normal_" => WeightInit.TruncatedNormal(syntax, At(0), At(1), At(2), At(3)),
+                "uniform_" => WeightInit.Uniform(syntax, At(0), At(1)),
+                "constant_" or "fill_" => WeightInit.ConstantValue(syntax, ConstantArgument(call, number)),
+                "zeros_" or "zero_" => WeightInit.ConstantValue(syntax, 0),
+                "ones_" => WeightInit.ConstantValue(syntax, 1),
+                "orthogonal_" or "sparse_" or "eye_" or "dirac_" or "copy_" or "set_" => new WeightInit(InitScheme.Structured, syntax),
+                _ => null,
+            };
         }
 
-        private static WeightInit ClassifyKaiming(IInvocationOperation call)
+        /// <summary>The names of the tensor's in-place methods that set a weight's values.</summary>
+        public static bool IsInPlaceInit(string methodName) =>
+            methodName is "normal_" or "uniform_" or "trunc_normal_" or "fill_" or "zero_" or "copy_" or "set_";
+
+        private static InitScheme KaimingScheme(IInvocationOperation call, Func<IOperation, double?> number)
         {
             var nonlinearity = ExplicitArgument(call, "nonlinearity");
             if (nonlinearity is not null && EnumMemberName(nonlinearity) is { } gainFor && gainFor is not ("ReLU" or "LeakyReLU"))
             {
-                return WeightInit.KaimingForOtherNonlinearity;
+                return InitScheme.KaimingForOtherNonlinearity;
             }
 
             var slope = ExplicitArgument(call, "a");
-            return slope is not null && NumericValue(slope) > LargestReluSlope ? WeightInit.TorchSharpDefault : WeightInit.He;
+            return slope is not null && number(slope) > LargestReluSlope ? InitScheme.TorchSharpDefault : InitScheme.He;
+        }
+
+        /// <summary><c>constant_(w, value)</c> takes a <c>Scalar</c>, converted from the number the source writes.</summary>
+        private static double? ConstantArgument(IInvocationOperation call, Func<IOperation, double?> number)
+        {
+            var value = call.Arguments.Where(a => a.Parameter is not null && a.Parameter.Ordinal == (call.TargetMethod.IsStatic ? 1 : 0)).FirstOrDefault();
+            return value is null ? null : number(Unwrap(value.Value));
         }
 
         private static IOperation? ExplicitArgument(IInvocationOperation call, string parameterName)
@@ -71,25 +107,6 @@ namespace GradGuard.Analyzers.NetworkModel
                         return constant.Name;
                     }
                 }
-            }
-
-            return null;
-        }
-
-        /// <summary>A constant, or <c>Math.Sqrt</c> of one; null when the value is only known at run time.</summary>
-        private static double? NumericValue(IOperation value)
-        {
-            if (value.ConstantValue is { HasValue: true, Value: { } constant } && constant is IConvertible convertible && constant is not string and not bool)
-            {
-                return convertible.ToDouble(System.Globalization.CultureInfo.InvariantCulture);
-            }
-
-            if (value is IInvocationOperation { TargetMethod: { Name: "Sqrt", ContainingType.SpecialType: SpecialType.None } sqrt } invocation
-                && sqrt.ContainingType.ToDisplayString() == "System.Math"
-                && invocation.Arguments.Length == 1
-                && NumericValue(Unwrap(invocation.Arguments[0].Value)) is { } radicand)
-            {
-                return Math.Sqrt(radicand);
             }
 
             return null;

@@ -18,7 +18,16 @@ namespace GradGuard.Analyzers.NetworkModel
         /// <summary>Other activations (GELU, SiLU, Softmax...): neither rule is about them.</summary>
         OtherActivation,
 
-        /// <summary>BatchNorm, LayerNorm, GroupNorm...: re-centre activations and so break a saturating stack.</summary>
+        /// <summary>
+        /// BatchNorm, LayerNorm, GroupNorm...: rescale and re-centre activations, so they break a saturating stack and
+        /// make the next layer's output independent of the previous weights' scale.
+        /// </summary>
         Normalization,
+
+        /// <summary>
+        /// Something GradGuard cannot see into (a module or function from another library): it breaks every run and
+        /// adds no depth, so no rule guesses across it.
+        /// </summary>
+        Opaque,
     }
 }

@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -8,210 +7,225 @@ namespace GradGuard.Analyzers.NetworkModel
 {
     internal sealed partial class NetworkInterpreter
     {
-        private Value? EvalTorchSharpCall(IInvocationOperation invocation, Value? receiver, IEnumerable<Value?> arguments, List<TensorValue> tensors)
+        private Value? EvalInvocation(IInvocationOperation invocation, Frame frame)
         {
             var method = invocation.TargetMethod;
-            if (torch.IsNnFactory(method, "Sequential") || torch.IsNnFactory(method, "ModuleList"))
+            if (method.MethodKind == MethodKind.DelegateInvoke)
             {
-                return BuildContainer(invocation, arguments);
+                return Invoke(Eval(invocation.Instance, frame), invocation.Arguments.Select(a => Eval(a.Value, frame)).ToList());
             }
 
-            if (SymbolEqualityComparer.Default.Equals(method.ContainingType, torch.Nn) && torch.IsModuleType(method.ReturnType))
+            if (torch.IsInitMethod(method))
             {
-                var kind = torch.KindOfModuleType(method.ReturnType) ?? LayerKind.Neutral;
-                return new ModuleValue(new[] { new LayerNode(kind, method.Name, method.ReturnType, invocation.Syntax) });
+                ApplyInit(invocation, Eval(invocation.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == 0)?.Value, frame), frame);
+                return null;
             }
 
-            if (method.Name is "append" or "Add" && receiver is ModuleValue container)
+            var receiver = Eval(invocation.Instance, frame);
+            var arguments = ArgumentsOf(invocation.Arguments, frame);
+            if (torch.IsTorchSharp(method))
             {
-                AppendModules(container, arguments, asElements: true);
-                return container;
+                return EvalTorchSharpCall(invocation, receiver, arguments, frame);
             }
 
-            if (torch.KindOfFunction(method) is { } functionKind && tensors.Count > 0)
+            if (method.Name == "forward" && receiver is ModuleValue called)
             {
-                return tensors[0].Then(new[] { new LayerNode(functionKind, method.Name, null, invocation.Syntax) });
+                return CallModule(called, arguments.Values);
             }
 
-            return method.Name switch
+            var subject = invocation.Instance is null && method.IsExtensionMethod && method.Parameters.Length > 0
+                ? arguments.TryGetValue(method.Parameters[0].OriginalDefinition, out var extended) ? extended : null
+                : receiver;
+            var rest = method.Parameters.Skip(invocation.Instance is null && method.IsExtensionMethod ? 1 : 0)
+                .Select(p => arguments.TryGetValue(p.OriginalDefinition, out var value) ? value : null)
+                .ToList();
+            if (EvalLibraryCall(method, subject, rest, frame) is { } library)
             {
-                "add" or "add_" => Merge(tensors, isAddition: true),
-                "mul" or "mul_" => Gate(tensors),
-                _ => Merge(tensors, isAddition: false),
-            };
+                return library;
+            }
+
+            if (!method.DeclaringSyntaxReferences.IsEmpty)
+            {
+                return Call(method, invocation.Instance is null or IInstanceReferenceOperation ? frame.Instance : receiver, arguments, frame);
+            }
+
+            return Opaque(invocation, receiver, arguments.Values);
         }
 
-        private ModuleValue BuildContainer(IInvocationOperation invocation, IEnumerable<Value?> arguments)
+        private static IOperation Unwrap(IOperation operation) =>
+            operation is IConversionOperation conversion ? Unwrap(conversion.Operand) : operation;
+
+        /// <summary>
+        /// A method GradGuard cannot read (another library's) that takes tensors and returns one: the tensor goes on
+        /// through something unknown, which breaks every run and adds no depth.
+        /// </summary>
+        private Value? Opaque(IInvocationOperation invocation, Value? receiver, IEnumerable<Value?> arguments)
         {
-            var container = new ModuleValue(Enumerable.Empty<Node>(), invocation);
-            foreach (var argument in arguments.OfType<ModuleValue>())
-            {
-                // The elements are copied at the call: a list changed afterwards does not change the Sequential.
-                container.Nodes.AddRange(argument.Nodes);
-                argument.IsNested = true;
-            }
-
-            if (callDepth == 0 && torch.IsNnFactory(invocation.TargetMethod, "Sequential"))
-            {
-                topLevelSequentials.Add(container);
-            }
-
-            return container;
-        }
-
-        private static void AppendModules(ModuleValue container, IEnumerable<Value?> arguments, bool asElements)
-        {
-            foreach (var module in arguments.OfType<ModuleValue>().ToList())
-            {
-                if (ReferenceEquals(module, container))
-                {
-                    continue;
-                }
-
-                if (asElements)
-                {
-                    container.Nodes.Add(Nest(module));
-                }
-                else
-                {
-                    module.IsNested = true;
-                    container.Nodes.AddRange(module.Nodes);
-                }
-            }
+            var tensors = Tensors(arguments.Prepend(receiver));
+            return torch.IsTensor(invocation.Type) && tensors.Count > 0
+                ? Merge(tensors, JoinKind.Parallel)!.Then(new[] { new LayerNode(LayerKind.Opaque, invocation.TargetMethod.Name, null, invocation.Syntax) })
+                : null;
         }
 
         /// <summary>Follows a method of the compilation (a helper that builds or initialises modules), bounded.</summary>
-        private Value? Call(IMethodSymbol method, IInvocationOperation invocation, IReadOnlyDictionary<IParameterSymbol, Value?> arguments, Frame frame)
+        private Value? Call(IMethodSymbol method, Value? instance, IReadOnlyDictionary<IParameterSymbol, Value?> arguments, Frame frame)
         {
-            if (method.DeclaringSyntaxReferences.IsEmpty)
-            {
-                return null;
-            }
-
-            var sharesInstance = invocation.Instance is null or IInstanceReferenceOperation;
-            var callee = new Frame(sharesInstance ? frame.Fields : new Dictionary<ISymbol, Value>(SymbolEqualityComparer.Default));
-            BindParameters(callee, method.OriginalDefinition.Parameters, arguments.ToDictionary<KeyValuePair<IParameterSymbol, Value?>, IParameterSymbol, Value?>(a => a.Key.OriginalDefinition, a => a.Value, SymbolEqualityComparer.Default));
-            RunBody(method.OriginalDefinition, BodyOf(method), callee);
-            return callee.Returned;
+            var definition = method.OriginalDefinition;
+            var callee = definition.MethodKind == MethodKind.LocalFunction
+                ? new Frame(frame.Fields, frame.Instance, frame)
+                : new Frame(definition.IsStatic ? new Dictionary<ISymbol, Value>(SymbolEqualityComparer.Default) : FieldsOf(instance), definition.IsStatic ? null : instance);
+            BindParameters(callee, definition.Parameters, arguments);
+            RunBody(definition, bodies.Of(method, cancellationToken), callee);
+            return Join(callee.Returns);
         }
 
+        /// <summary>Calls a lambda in the frame it captured, or a method group on its receiver.</summary>
+        private Value? Invoke(Value? target, IReadOnlyList<Value?> arguments)
+        {
+            switch (target)
+            {
+                case DelegateValue { Lambda: { } lambda, Captured: { } captured }:
+                    var frame = new Frame(captured.Fields, captured.Instance, captured);
+                    var parameters = lambda.Symbol.Parameters;
+                    for (var index = 0; index < parameters.Length && index < arguments.Count; index++)
+                    {
+                        DeclareLocal(frame, parameters[index], arguments[index]);
+                    }
+
+                    RunBody(lambda.Symbol, lambda.Body, frame);
+                    return Join(frame.Returns);
+                case DelegateValue { Method: { } method } group:
+                    var values = new Dictionary<IParameterSymbol, Value?>(SymbolEqualityComparer.Default);
+                    for (var index = 0; index < method.Parameters.Length && index < arguments.Count; index++)
+                    {
+                        values[method.OriginalDefinition.Parameters[index]] = arguments[index];
+                    }
+
+                    return method.DeclaringSyntaxReferences.IsEmpty ? null : Call(method, group.Receiver, values, new Frame(FieldsOf(group.Receiver), group.Receiver));
+                default:
+                    return null;
+            }
+        }
+
+        /// <summary>
+        /// <c>new</c>: a custom module is built; a list, array or dictionary holds what it is given; a class, struct or
+        /// record of the compilation runs its initialisers and constructor; anything else is unknown.
+        /// </summary>
         private Value? EvalCreation(IObjectCreationOperation creation, Frame frame)
         {
-            var arguments = creation.Arguments
-                .Where(a => a.Parameter is not null)
-                .ToDictionary<IArgumentOperation, IParameterSymbol, Value?>(a => a.Parameter!, a => Eval(a.Value, frame), SymbolEqualityComparer.Default);
-
-            if (creation.Type is INamedTypeSymbol type && torch.IsCustomTensorModule(type))
-            {
-                return Instantiate(type, creation.Constructor, arguments);
-            }
-
-            if (!HoldsModules(creation.Type))
+            var arguments = ArgumentsOf(creation.Arguments, frame);
+            if (creation.Type is not INamedTypeSymbol type)
             {
                 return null;
             }
 
-            var collection = new ModuleValue(arguments.Values.OfType<ModuleValue>().SelectMany(m => m.Nodes));
+            if (torch.IsCustomModule(type))
+            {
+                foreach (var module in arguments.Values.OfType<ModuleValue>())
+                {
+                    module.IsNested = true;
+                }
+
+                var outermost = instantiationDepth == 0;
+                var instance = Instantiate(type, creation.Constructor, arguments);
+                if (instance is not null && outermost)
+                {
+                    builtOutsideModules.Add(instance);
+                }
+
+                return instance;
+            }
+
+            if (NewCollection(type, arguments.Values) is { } collection)
+            {
+                if (creation.Initializer is not null)
+                {
+                    foreach (var element in creation.Initializer.Initializers)
+                    {
+                        InitializeElement(collection, element, frame);
+                    }
+                }
+
+                return collection;
+            }
+
+            if (type.DeclaringSyntaxReferences.IsEmpty || type.TypeKind is not (TypeKind.Class or TypeKind.Struct))
+            {
+                return null;
+            }
+
+            var instanceOfClass = new ObjectValue();
+            var instanceFrame = new Frame(instanceOfClass.Fields, instanceOfClass);
+            foreach (var sourceType in SourceTypesFromBase(type))
+            {
+                RunInitializers(sourceType, instanceFrame);
+            }
+
+            if (creation.Constructor is { } constructor)
+            {
+                if (constructor.IsImplicitlyDeclared || constructor.DeclaringSyntaxReferences.All(r => r.GetSyntax(cancellationToken) is Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax))
+                {
+                    // A record's primary constructor sets the properties named like its parameters.
+                    foreach (var parameter in constructor.Parameters)
+                    {
+                        if (type.GetMembers(parameter.Name).FirstOrDefault() is IPropertySymbol property && arguments.TryGetValue(parameter.OriginalDefinition, out var value) && value is not null)
+                        {
+                            instanceOfClass.Fields[property.OriginalDefinition] = value;
+                        }
+                    }
+                }
+                else
+                {
+                    RunConstructor(constructor.OriginalDefinition, arguments, instanceOfClass);
+                }
+            }
+
             if (creation.Initializer is not null)
             {
                 foreach (var element in creation.Initializer.Initializers)
                 {
-                    var added = element is IInvocationOperation add ? add.Arguments.Select(a => Eval(a.Value, frame)) : new[] { Eval(element, frame) };
-                    AppendModules(collection, added, asElements: true);
+                    InitializeElement(instanceOfClass, element, frame);
                 }
             }
 
-            return collection;
+            reached.Add(type.OriginalDefinition);
+            return instanceOfClass;
         }
 
-        /// <summary>A collection type whose elements are modules or (name, module) pairs.</summary>
-        private bool HoldsModules(ITypeSymbol? type) =>
-            type is INamedTypeSymbol { IsGenericType: true } generic
-            && generic.TypeArguments.Any(t => torch.IsModuleType(t) || t is INamedTypeSymbol { IsTupleType: true } tuple && tuple.TupleElements.Any(e => torch.IsModuleType(e.Type)));
-
-        private Value? EvalBinary(IBinaryOperation binary, Frame frame)
+        private Value EvalAnonymousObject(IAnonymousObjectCreationOperation creation, Frame frame)
         {
-            var left = Eval(binary.LeftOperand, frame);
-            var right = Eval(binary.RightOperand, frame);
-            if (left is IntValue a && right is IntValue b)
+            var instance = new ObjectValue();
+            foreach (var initializer in creation.Initializers)
             {
-                return binary.OperatorKind switch
-                {
-                    BinaryOperatorKind.Add => new IntValue(a.Number + b.Number),
-                    BinaryOperatorKind.Subtract => new IntValue(a.Number - b.Number),
-                    BinaryOperatorKind.Multiply => new IntValue(a.Number * b.Number),
-                    BinaryOperatorKind.Divide when b.Number != 0 => new IntValue(a.Number / b.Number),
-                    _ => null,
-                };
+                InitializeElement(instance, initializer, frame);
             }
 
-            var tensors = new[] { left, right }.OfType<TensorValue>().ToList();
-            return binary.OperatorKind switch
-            {
-                BinaryOperatorKind.Add => Merge(tensors, isAddition: true),
-                BinaryOperatorKind.Multiply => Gate(tensors),
-                _ => Merge(tensors, isAddition: false),
-            };
+            return instance;
         }
 
-        /// <summary>
-        /// Tensors joining again. An addition is a skip connection only when one side is the shared input itself or a
-        /// shortcut (at most one weight layer, nothing saturating): <c>x + f(x)</c>, <c>proj(x) + f(x)</c>.
-        /// Other joins (<c>f(x) + g(x)</c>, <c>cat</c>) are parallel paths that each carry the gradient.
-        /// </summary>
-        private static TensorValue? Merge(List<TensorValue> tensors, bool isAddition)
+        /// <summary>One element of an object or collection initialiser: <c>{ a, b }</c>, <c>{ key, value }</c>, <c>Name = v</c>, <c>[key] = v</c>.</summary>
+        private void InitializeElement(Value created, IOperation element, Frame frame)
         {
-            if (tensors.Count <= 1)
+            switch (element)
             {
-                return tensors.FirstOrDefault();
-            }
+                case IInvocationOperation add:
+                    Append(created, add.Arguments.Select(a => Eval(a.Value, frame)).ToList());
+                    break;
+                case ISimpleAssignmentOperation { Target: IPropertyReferenceOperation { Arguments.Length: > 0 } indexer } assignment:
+                    StoreElement(created, Eval(indexer.Arguments[0].Value, frame), Eval(assignment.Value, frame));
+                    break;
+                case ISimpleAssignmentOperation { Target: IMemberReferenceOperation member } assignment:
+                    var value = Eval(assignment.Value, frame);
+                    if (value is not null && created is ObjectValue instance)
+                    {
+                        instance.Fields[member.Member.OriginalDefinition] = value;
+                    }
+                    else if (value is not null && created is ModuleValue { Fields: { } fields })
+                    {
+                        fields[member.Member.OriginalDefinition] = value;
+                    }
 
-            var shared = tensors.Skip(1).Aggregate(tensors[0].Path.Length, (length, t) => System.Math.Min(length, CommonPrefixLength(tensors[0].Path, t.Path)));
-            var branches = tensors.Select(t => t.Path.RemoveRange(0, shared)).ToImmutableArray();
-            if (branches.All(b => b.IsEmpty))
-            {
-                return tensors[0];
-            }
-
-            var isSkip = isAddition && branches.Length == 2 && branches.Any(IsShortcut);
-            return new TensorValue(tensors[0].Path.RemoveRange(shared, tensors[0].Path.Length - shared).Add(new BranchNode(branches, isSkip)));
-        }
-
-        private static bool IsShortcut(ImmutableArray<Node> branch) =>
-            PathMetrics.EffectiveDepth(branch) <= 1 && PathMetrics.LongestSaturatingRun(branch) == 0;
-
-        /// <summary>
-        /// A product where one side ends in a saturating activation is a gate (squeeze-excitation, GLU): the signal
-        /// path is the other side, and the gate's sigmoid is not part of a stack.
-        /// </summary>
-        private static TensorValue? Gate(List<TensorValue> tensors)
-        {
-            if (tensors.Count != 2)
-            {
-                return Merge(tensors, isAddition: false);
-            }
-
-            var shared = CommonPrefixLength(tensors[0].Path, tensors[1].Path);
-            if (EndsSaturating(tensors[1].Path, shared))
-            {
-                return tensors[0];
-            }
-
-            return EndsSaturating(tensors[0].Path, shared) ? tensors[1] : Merge(tensors, isAddition: false);
-        }
-
-        private static bool EndsSaturating(ImmutableArray<Node> path, int shared) =>
-            path.Length > shared && path[path.Length - 1] is LayerNode { Kind: LayerKind.SaturatingActivation };
-
-        private void ApplyInit(IInvocationOperation call, Frame frame)
-        {
-            var target = call.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == 0);
-            if (InitCalls.Classify(call) is { } init && target is not null && Eval(target.Value, frame) is WeightValue weight)
-            {
-                foreach (var layer in weight.Layers)
-                {
-                    layer.Init = init;
-                }
+                    break;
             }
         }
     }

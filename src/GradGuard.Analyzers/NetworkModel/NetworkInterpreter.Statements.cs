@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -8,12 +7,9 @@ namespace GradGuard.Analyzers.NetworkModel
 {
     internal sealed partial class NetworkInterpreter
     {
-        private static readonly ImmutableHashSet<string> ModuleEnumerations =
-            ImmutableHashSet.Create("modules", "named_modules", "children", "named_children", "parameters", "named_parameters");
-
         private void Execute(IOperation? operation, Frame frame)
         {
-            if (operation is null || frame.HasReturned || !Tick())
+            if (operation is null || frame.IsDone || !Tick())
             {
                 return;
             }
@@ -31,246 +27,194 @@ namespace GradGuard.Analyzers.NetworkModel
 
                     break;
                 case IVariableDeclarationGroupOperation group:
-                    foreach (var declaration in group.Declarations)
-                    {
-                        foreach (var declarator in declaration.Declarators)
-                        {
-                            var initializer = declarator.Initializer ?? declaration.Initializer;
-                            if (initializer is not null && Eval(initializer.Value, frame) is { } value)
-                            {
-                                frame.Locals[declarator.Symbol] = value;
-                            }
-                        }
-                    }
-
+                    Declare(group, frame);
+                    break;
+                case IUsingDeclarationOperation usingDeclaration:
+                    Declare(usingDeclaration.DeclarationGroup, frame);
+                    break;
+                case IExpressionStatementOperation { Operation: IThrowOperation }:
+                    // A path that throws builds nothing: it ends like a return that returns nothing.
+                    frame.HasReturned = true;
                     break;
                 case IExpressionStatementOperation statement:
                     Eval(statement.Operation, frame);
                     break;
                 case IReturnOperation { Kind: OperationKind.Return } returned:
-                    frame.Returned = returned.ReturnedValue is null ? null : Eval(returned.ReturnedValue, frame);
+                    frame.Returns.Add(returned.ReturnedValue is null ? null : Eval(returned.ReturnedValue, frame));
                     frame.HasReturned = true;
                     break;
+                case IReturnOperation { Kind: OperationKind.YieldBreak }:
+                    frame.HasReturned = true;
+                    break;
+                case IBranchOperation { BranchKind: BranchKind.Break }:
+                    frame.Exit = LoopExit.Break;
+                    break;
+                case IBranchOperation { BranchKind: BranchKind.Continue }:
+                    frame.Exit = LoopExit.Continue;
+                    break;
+                case IConditionalOperation branch:
+                    ExecuteIf(branch, frame);
+                    break;
+                case ISwitchOperation switchStatement:
+                    ExecuteSwitch(switchStatement, frame);
+                    break;
                 case IForLoopOperation loop:
-                    foreach (var before in loop.Before)
-                    {
-                        Execute(before, frame);
-                    }
-
-                    ExecuteRepeated(loop.Body, TripCount(loop, frame) ?? 1, frame);
+                    ExecuteFor(loop, frame);
                     break;
                 case IForEachLoopOperation loop:
                     ExecuteForEach(loop, frame);
                     break;
-                case IConditionalOperation branch:
-                    // Which branch runs is rarely known; the first one is where the layers usually are.
-                    Execute(branch.WhenTrue, frame);
+                case IWhileLoopOperation loop:
+                    ExecuteWhile(loop, frame);
+                    break;
+                case IUsingOperation usingBlock:
+                    Execute(usingBlock.Resources, frame);
+                    Execute(usingBlock.Body, frame);
+                    break;
+                case ITryOperation tryBlock:
+                    Execute(tryBlock.Body, frame);
+                    Execute(tryBlock.Finally, frame);
+                    break;
+                case ILockOperation lockBlock:
+                    Execute(lockBlock.Body, frame);
+                    break;
+                case ILabeledOperation labeled:
+                    Execute(labeled.Operation, frame);
                     break;
                 default:
-                    Execute(NestedStatement(operation), frame);
+                    if (operation.Type is not null)
+                    {
+                        Eval(operation, frame);
+                    }
+
                     break;
             }
         }
 
-        /// <summary>The statement inside a statement that only wraps one (while, using, try, lock, label).</summary>
-        private static IOperation? NestedStatement(IOperation operation) => operation switch
+        private void Declare(IVariableDeclarationGroupOperation group, Frame frame)
         {
-            ILoopOperation loop => loop.Body,
-            IUsingOperation usingBlock => usingBlock.Body,
-            ITryOperation tryBlock => tryBlock.Body,
-            ILockOperation lockBlock => lockBlock.Body,
-            ILabeledOperation labeled => labeled.Operation,
-            _ => null,
-        };
+            foreach (var declaration in group.Declarations)
+            {
+                foreach (var declarator in declaration.Declarators)
+                {
+                    var initializer = declarator.Initializer ?? declaration.Initializer;
+                    DeclareLocal(frame, declarator.Symbol, initializer is null ? null : Eval(initializer.Value, frame));
+                }
+            }
+        }
+
+        /// <summary>A local declared in this body: a loop body's locals start afresh on every iteration.</summary>
+        private static void DeclareLocal(Frame frame, ISymbol local, Value? value)
+        {
+            if (value is null)
+            {
+                frame.Locals.Remove(local);
+            }
+            else
+            {
+                frame.Locals[local] = value;
+            }
+        }
+
+        private void ExecuteIf(IConditionalOperation branch, Frame frame)
+        {
+            switch (Condition(branch.Condition, frame))
+            {
+                case true:
+                    Execute(branch.WhenTrue, frame);
+                    break;
+                case false:
+                    Execute(branch.WhenFalse, frame);
+                    break;
+                default:
+                    RunAlternatives(frame, new[] { Run(branch.WhenTrue, frame), Run(branch.WhenFalse, frame) });
+                    break;
+            }
+        }
+
+        private System.Action Run(IOperation? operation, Frame frame) => () => Execute(operation, frame);
+
+        private bool? Condition(IOperation condition, Frame frame) => (Eval(condition, frame) as ConstantValue)?.AsBool;
 
         /// <summary>
-        /// Runs a loop body once and folds whatever it appended, to containers or to tensors, into a
-        /// <see cref="RepeatNode"/>: a 50-step loop counts as 50 layers without being unrolled.
+        /// The cases whose labels the value may match run as alternatives; a case the value surely matches runs alone.
+        /// A <c>break</c> ends the case, not an enclosing loop.
         /// </summary>
-        private void ExecuteRepeated(IOperation body, long count, Frame frame)
+        private void ExecuteSwitch(ISwitchOperation switchStatement, Frame frame)
         {
-            if (count <= 0)
+            var value = Eval(switchStatement.Value, frame);
+            var candidates = new List<ISwitchCaseOperation>();
+            ISwitchCaseOperation? defaultCase = null;
+            var matchedForSure = false;
+            foreach (var switchCase in switchStatement.Cases)
             {
-                return;
-            }
-
-            if (count == 1)
-            {
-                Execute(body, frame);
-                return;
-            }
-
-            var containers = frame.Locals.Values.Concat(frame.Fields.Values).OfType<ModuleValue>().Distinct().ToDictionary(m => m, m => m.Nodes.Count);
-            var tensors = frame.Locals.Where(l => l.Value is TensorValue).ToDictionary(l => l.Key, l => (TensorValue)l.Value, SymbolEqualityComparer.Default);
-
-            Execute(body, frame);
-
-            foreach (var container in containers)
-            {
-                var module = container.Key;
-                var before = container.Value;
-                if (module.Nodes.Count > before)
+                bool? matches = false;
+                foreach (var clause in switchCase.Clauses)
                 {
-                    var appended = module.Nodes.Skip(before).ToImmutableArray();
-                    module.Nodes.RemoveRange(before, appended.Length);
-                    module.Nodes.Add(new RepeatNode(appended, count));
-                }
-            }
-
-            foreach (var tensor in tensors)
-            {
-                if (frame.Locals.TryGetValue(tensor.Key, out var now) && now is TensorValue after && ExtendsPath(after.Path, tensor.Value.Path))
-                {
-                    var appended = after.Path.RemoveRange(0, tensor.Value.Path.Length);
-                    frame.Locals[tensor.Key] = new TensorValue(tensor.Value.Path.Add(new RepeatNode(appended, count)));
-                }
-            }
-        }
-
-        private static bool ExtendsPath(ImmutableArray<Node> path, ImmutableArray<Node> prefix) =>
-            path.Length > prefix.Length && CommonPrefixLength(path, prefix) == prefix.Length;
-
-        private static int CommonPrefixLength(ImmutableArray<Node> first, ImmutableArray<Node> second)
-        {
-            var length = 0;
-            while (length < first.Length && length < second.Length && ReferenceEquals(first[length], second[length]))
-            {
-                length++;
-            }
-
-            return length;
-        }
-
-        /// <summary>Iterations of <c>for (i = a; i &lt; b; i += s)</c> when a, b and s are known; null otherwise.</summary>
-        private long? TripCount(IForLoopOperation loop, Frame frame)
-        {
-            if (loop.Condition is not IBinaryOperation { LeftOperand: ILocalReferenceOperation counter } condition
-                || !frame.Locals.TryGetValue(counter.Local, out var startValue)
-                || startValue is not IntValue start
-                || Eval(condition.RightOperand, frame) is not IntValue bound
-                || loop.AtLoopBottom.Length != 1)
-            {
-                return null;
-            }
-
-            long? step = loop.AtLoopBottom[0] switch
-            {
-                IExpressionStatementOperation { Operation: IIncrementOrDecrementOperation increment } => increment.Kind == OperationKind.Increment ? 1 : -1,
-                IExpressionStatementOperation { Operation: ICompoundAssignmentOperation { OperatorKind: BinaryOperatorKind.Add } add } => (Eval(add.Value, frame) as IntValue)?.Number,
-                _ => null,
-            };
-            var span = condition.OperatorKind switch
-            {
-                BinaryOperatorKind.LessThan when step > 0 => bound.Number - start.Number,
-                BinaryOperatorKind.LessThanOrEqual when step > 0 => bound.Number - start.Number + 1,
-                BinaryOperatorKind.GreaterThan when step < 0 => start.Number - bound.Number,
-                BinaryOperatorKind.GreaterThanOrEqual when step < 0 => start.Number - bound.Number + 1,
-                _ => (long?)null,
-            };
-            if (span is null || step is null)
-            {
-                return null;
-            }
-
-            var stride = step.Value > 0 ? step.Value : -step.Value;
-            return System.Math.Min(MaxLoopCount, System.Math.Max(0, (span.Value + stride - 1) / stride));
-        }
-
-        private void ExecuteForEach(IForEachLoopOperation loop, Frame frame)
-        {
-            var collection = Unwrap(loop.Collection);
-            if (collection is IInvocationOperation enumeration && ModuleEnumerations.Contains(enumeration.TargetMethod.Name) && torch.IsTorchSharp(enumeration.TargetMethod))
-            {
-                ApplyInitsInside(loop.Body, LayersOf(enumeration.Instance, frame));
-                return;
-            }
-
-            if (collection is IInvocationOperation { TargetMethod.Name: "Range", Arguments.Length: 2 } range
-                && range.TargetMethod.ContainingType.ToDisplayString() == "System.Linq.Enumerable")
-            {
-                ExecuteRepeated(loop.Body, (Eval(range.Arguments[1].Value, frame) as IntValue)?.Number ?? 1, frame);
-                return;
-            }
-
-            var variable = (loop.LoopControlVariable as IVariableDeclaratorOperation)?.Symbol;
-            if (variable is null || Eval(collection, frame) is not ModuleValue modules)
-            {
-                Execute(loop.Body, frame);
-                return;
-            }
-
-            foreach (var element in modules.Nodes.Take(MaxElementsIterated).ToList())
-            {
-                if (element is RepeatNode repeat)
-                {
-                    frame.Locals[variable] = new ModuleValue(repeat.Body);
-                    ExecuteRepeated(loop.Body, repeat.Count, frame);
-                }
-                else
-                {
-                    frame.Locals[variable] = new ModuleValue(new[] { element });
-                    Execute(loop.Body, frame);
-                }
-            }
-        }
-
-        /// <summary>
-        /// The init calls in a loop over <c>modules()</c>/<c>parameters()</c> or an <c>apply</c> callback reach every
-        /// weight layer of the module, or the ones of the types the body tests for (<c>m is Linear lin</c>).
-        /// </summary>
-        private void ApplyInitsInside(IOperation scope, IEnumerable<LayerNode> layers)
-        {
-            var descendants = scope.DescendantsAndSelf().ToList();
-            var testedTypes = descendants.Select(TestedType).Where(t => torch.KindOfModuleType(t) == LayerKind.Weight).ToList();
-            var targets = layers
-                .Where(l => l.Kind == LayerKind.Weight)
-                .Where(l => testedTypes.Count == 0 || testedTypes.Any(t => IsSameOrDerived(l.ModuleType, t)))
-                .ToList();
-            foreach (var call in descendants.OfType<IInvocationOperation>())
-            {
-                if (torch.IsInitMethod(call.TargetMethod) && InitCalls.Classify(call) is { } init)
-                {
-                    foreach (var layer in targets)
+                    if (clause is IDefaultCaseClauseOperation)
                     {
-                        layer.Init = init;
+                        defaultCase = switchCase;
+                        continue;
                     }
+
+                    matches = Or(matches, ClauseMatches(clause, value, frame));
                 }
+
+                if (matches != false)
+                {
+                    candidates.Add(switchCase);
+                }
+
+                if (matches == true)
+                {
+                    matchedForSure = true;
+                    break;
+                }
+            }
+
+            if (!matchedForSure && defaultCase is not null && !candidates.Contains(defaultCase))
+            {
+                candidates.Add(defaultCase);
+            }
+
+            var branches = candidates.Select(c => (System.Action)(() => ExecuteCase(c, frame))).ToList();
+            if (!matchedForSure && defaultCase is null)
+            {
+                branches.Add(() => { });
+            }
+
+            if (branches.Count == 1)
+            {
+                branches[0]();
+            }
+            else if (branches.Count > 1)
+            {
+                RunAlternatives(frame, branches);
             }
         }
 
-        private static ITypeSymbol? TestedType(IOperation operation) => operation switch
+        private void ExecuteCase(ISwitchCaseOperation switchCase, Frame frame)
         {
-            IIsTypeOperation isType => isType.TypeOperand,
-            IDeclarationPatternOperation declaration => declaration.MatchedType,
-            ITypePatternOperation type => type.MatchedType,
+            foreach (var statement in switchCase.Body)
+            {
+                Execute(statement, frame);
+            }
+
+            if (frame.Exit == LoopExit.Break)
+            {
+                frame.Exit = LoopExit.None;
+            }
+        }
+
+        private bool? ClauseMatches(ICaseClauseOperation clause, Value? value, Frame frame) => clause switch
+        {
+            ISingleValueCaseClauseOperation single => Equal(value, Eval(single.Value, frame)),
+            IPatternCaseClauseOperation pattern => And(Match(value, pattern.Pattern, frame), pattern.Guard is null ? true : Condition(pattern.Guard, frame)),
             _ => null,
         };
 
-        private static bool IsSameOrDerived(ITypeSymbol? type, ITypeSymbol? baseType)
-        {
-            for (var current = type; current is not null; current = current.BaseType)
-            {
-                if (SymbolEqualityComparer.Default.Equals(current, baseType))
-                {
-                    return true;
-                }
-            }
+        private static bool? Or(bool? first, bool? second) => first == true || second == true ? true : first == false && second == false ? false : null;
 
-            return false;
-        }
-
-        /// <summary>The layers of a module expression; no expression or <c>this</c> means every module the instance holds.</summary>
-        private IEnumerable<LayerNode> LayersOf(IOperation? module, Frame frame)
-        {
-            if (module is null or IInstanceReferenceOperation)
-            {
-                return NodeTraversal.Layers(frame.Fields.Values.OfType<ModuleValue>().SelectMany(m => m.Nodes));
-            }
-
-            return Eval(module, frame) is ModuleValue value ? NodeTraversal.Layers(value.Nodes) : Enumerable.Empty<LayerNode>();
-        }
-
-        private static IOperation Unwrap(IOperation operation) =>
-            operation is IConversionOperation conversion ? Unwrap(conversion.Operand) : operation;
+        private static bool? And(bool? first, bool? second) => first == false || second == false ? false : first == true && second == true ? true : null;
     }
 }

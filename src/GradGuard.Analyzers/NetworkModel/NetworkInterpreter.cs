@@ -11,54 +11,101 @@ namespace GradGuard.Analyzers.NetworkModel
     /// <summary>
     /// Recovers networks by running the code that builds them in the abstract: which modules go into which
     /// containers, how <c>forward</c> routes a tensor through them, and which init calls reach which weights.
-    /// Everything is bounded (steps, call depth, loop counts) so half-typed code and recursion cannot hang or throw.
+    /// Constants are followed where the source makes them known (loop bounds, stage tables, constructor arguments,
+    /// flags); where it does not, both branches run as alternatives. Everything is bounded (steps, call depth, loop
+    /// counts) so half-typed code and recursion cannot hang or throw, and a unit that runs out of steps reports nothing.
     /// </summary>
     internal sealed partial class NetworkInterpreter
     {
-        private const int MaxCallDepth = 8;
-        private const int MaxSteps = 100_000;
+        private const int MaxCallDepth = 12;
+        private const int MaxSteps = 200_000;
         private const long MaxLoopCount = 1_000_000;
+
+        /// <summary>Loops that read their counter run step by step up to this many iterations; longer ones are folded.</summary>
+        private const int MaxUnrolled = 64;
+
         private const int MaxElementsIterated = 1_000;
 
         private readonly TorchSymbols torch;
-        private readonly SemanticModels models;
+        private readonly OperationBodies bodies;
         private readonly CancellationToken cancellationToken;
         private readonly HashSet<ISymbol> running = new(SymbolEqualityComparer.Default);
-        private readonly List<ModuleValue> topLevelSequentials = new();
+        private readonly HashSet<ISymbol> reached = new(SymbolEqualityComparer.Default);
+        private readonly List<ModuleValue> builtOutsideModules = new();
+        private readonly Dictionary<ISymbol, Value?> statics = new(SymbolEqualityComparer.Default);
         private int callDepth;
+        private int instantiationDepth;
         private int steps;
 
-        public NetworkInterpreter(TorchSymbols torch, SemanticModels models, CancellationToken cancellationToken)
+        private NetworkInterpreter(TorchSymbols torch, OperationBodies bodies, CancellationToken cancellationToken)
         {
             this.torch = torch;
-            this.models = models;
+            this.bodies = bodies;
             this.cancellationToken = cancellationToken;
         }
 
-        /// <summary>
-        /// The networks a member's code builds with <c>Sequential</c> and does not put inside a bigger module:
-        /// each is reported at its own call.
-        /// </summary>
-        public IEnumerable<Network> NetworksBuiltBy(IOperation body)
-        {
-            Execute(body, new Frame(new Dictionary<ISymbol, Value>(SymbolEqualityComparer.Default)));
+        private bool Exhausted => steps > MaxSteps;
 
-            foreach (var sequential in topLevelSequentials.Where(s => !s.IsNested))
-            {
-                if (sequential.BuiltBySequential?.Syntax is InvocationExpressionSyntax call)
-                {
-                    yield return new Network("Sequential", call.Expression.GetLocation(), sequential.Nodes.ToImmutableArray());
-                }
-            }
+        /// <summary>
+        /// Runs one unit as the outermost code: a module class built with its constructor's default arguments, or a
+        /// member (a method, constructor, initialiser, top-level statements) with its parameters unknown. Returns the
+        /// networks it builds and the classes and methods it reached on the way.
+        /// </summary>
+        public static UnitInterpretation Interpret(NetworkUnit unit, TorchSymbols torch, OperationBodies bodies, CancellationToken cancellationToken)
+        {
+            var interpreter = new NetworkInterpreter(torch, bodies, cancellationToken);
+            var networks = (unit.Symbol is INamedTypeSymbol type ? interpreter.NetworkOfClass(type) : interpreter.NetworksBuiltBy(unit)).ToImmutableArray();
+            interpreter.reached.Remove(unit.Symbol);
+            return new UnitInterpretation(unit, interpreter.Exhausted ? ImmutableArray<Network>.Empty : networks, interpreter.reached);
         }
 
-        /// <summary>The network a custom module class defines, built with its constructor's default arguments.</summary>
-        public Network? NetworkOfClass(INamedTypeSymbol type, Location location)
+        private IEnumerable<Network> NetworkOfClass(INamedTypeSymbol type)
         {
             var constructor = type.InstanceConstructors.FirstOrDefault(c => !c.IsImplicitlyDeclared) ?? type.InstanceConstructors.FirstOrDefault();
-            var module = Instantiate(type, constructor, ImmutableDictionary<IParameterSymbol, Value?>.Empty);
-            return module is null ? null : new Network(type.Name, location, module.Nodes.ToImmutableArray());
+            var instance = Instantiate(type, constructor, new Dictionary<IParameterSymbol, Value?>(SymbolEqualityComparer.Default));
+            return instance is not null && ClassLocation(type) is { } location
+                ? new[] { new Network(type.Name, location, instance.Nodes.ToImmutableArray()) }
+                : Enumerable.Empty<Network>();
         }
+
+        private IEnumerable<Network> NetworksBuiltBy(NetworkUnit unit)
+        {
+            var body = bodies.Of(unit.Declaration!, cancellationToken);
+            var frame = new Frame(new Dictionary<ISymbol, Value>(SymbolEqualityComparer.Default), unit.Symbol.IsStatic ? null : new ObjectValue());
+            if (unit.Symbol is IMethodSymbol method)
+            {
+                BindParameters(frame, method.Parameters, new Dictionary<IParameterSymbol, Value?>(SymbolEqualityComparer.Default));
+            }
+
+            if (body is ISymbolInitializerOperation initializer)
+            {
+                Eval(initializer.Value, frame);
+            }
+            else
+            {
+                RunBody(unit.Symbol, body, frame);
+            }
+
+            var networks = new List<Network>();
+            foreach (var module in builtOutsideModules.Where(m => !m.IsNested))
+            {
+                if (module.Type is { } type && ClassLocation(type) is { } location)
+                {
+                    networks.Add(new Network(type.Name, location, module.Nodes.ToImmutableArray()));
+                }
+                else if (module.BuiltBySequential?.Syntax is InvocationExpressionSyntax call)
+                {
+                    networks.Add(new Network("Sequential", call.Expression.GetLocation(), module.Nodes.ToImmutableArray()));
+                }
+            }
+
+            return networks;
+        }
+
+        private Location? ClassLocation(INamedTypeSymbol type) =>
+            type.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) is BaseTypeDeclarationSyntax declaration
+                ? declaration.Identifier.GetLocation()
+                : null;
 
         private bool Tick()
         {
@@ -66,27 +113,10 @@ namespace GradGuard.Analyzers.NetworkModel
             return ++steps <= MaxSteps;
         }
 
-        private SemanticModel? ModelFor(SyntaxNode node) => models.For(node.SyntaxTree);
-
-        private IOperation? BodyOf(IMethodSymbol method)
-        {
-            var definition = method.PartialImplementationPart ?? method.OriginalDefinition;
-            foreach (var reference in definition.DeclaringSyntaxReferences)
-            {
-                var syntax = reference.GetSyntax(cancellationToken);
-                if (syntax is BaseMethodDeclarationSyntax or LocalFunctionStatementSyntax or AccessorDeclarationSyntax
-                    && ModelFor(syntax)?.GetOperation(syntax, cancellationToken) is { } body)
-                {
-                    return body;
-                }
-            }
-
-            return null;
-        }
-
-        /// <summary>Runs a method or constructor body in a frame, unless it is already running or calls are too deep.</summary>
+        /// <summary>Runs a method, constructor or lambda body in a frame, unless it is already running or calls are too deep.</summary>
         private void RunBody(ISymbol owner, IOperation? body, Frame frame)
         {
+            reached.Add(owner);
             if (body is null || callDepth >= MaxCallDepth || !running.Add(owner))
             {
                 return;
@@ -104,42 +134,105 @@ namespace GradGuard.Analyzers.NetworkModel
             }
         }
 
+        /// <summary>
+        /// Builds an instance of a custom module class: field initialisers, the constructor chain, then <c>forward</c>
+        /// with an input of its own, whose path becomes the instance's nodes.
+        /// </summary>
         private ModuleValue? Instantiate(INamedTypeSymbol type, IMethodSymbol? constructor, IReadOnlyDictionary<IParameterSymbol, Value?> arguments)
         {
-            var forward = FindForward(type);
-            if (forward is null || callDepth >= MaxCallDepth || !running.Add(type))
+            type = type.OriginalDefinition;
+            reached.Add(type);
+            if (callDepth >= MaxCallDepth || !running.Add(type))
             {
                 return null;
             }
 
             callDepth++;
+            instantiationDepth++;
             try
             {
-                var fields = new Dictionary<ISymbol, Value>(SymbolEqualityComparer.Default);
-                var instance = new Frame(fields);
+                var instance = ModuleValue.InstanceOf(type);
+                var frame = new Frame(instance.Fields!, instance);
                 foreach (var sourceType in SourceTypesFromBase(type))
                 {
-                    RunInitializers(sourceType, instance);
+                    RunInitializers(sourceType, frame);
                 }
 
                 if (constructor is not null)
                 {
-                    var constructorFrame = new Frame(fields);
-                    BindParameters(constructorFrame, constructor.Parameters, arguments);
-                    RunBody(constructor, BodyOf(constructor), constructorFrame);
+                    RunConstructor(constructor.OriginalDefinition, arguments, instance);
                 }
 
-                var forwardFrame = new Frame(fields);
-                forwardFrame.Locals[forward.Parameters[0]] = new TensorValue(ImmutableArray<Node>.Empty);
-                RunBody(forward, BodyOf(forward), forwardFrame);
-                return forwardFrame.Returned is TensorValue output ? new ModuleValue(output.Path) : null;
+                if (FindForward(type) is { } forward)
+                {
+                    var forwardFrame = new Frame(instance.Fields!, instance);
+                    foreach (var parameter in forward.Parameters)
+                    {
+                        if (torch.IsTensor(parameter.Type))
+                        {
+                            forwardFrame.Locals[parameter] = TensorValue.Input;
+                        }
+                    }
+
+                    RunBody(forward, bodies.Of(forward, cancellationToken), forwardFrame);
+                    if (Output(Join(forwardFrame.Returns)) is { } output)
+                    {
+                        instance.Nodes.AddRange(output.Path);
+                    }
+                }
+
+                return instance;
             }
             finally
             {
+                instantiationDepth--;
                 callDepth--;
                 running.Remove(type);
             }
         }
+
+        /// <summary>A forward's result as one path: a tensor, or several (a tuple, a list of feature maps) taken in parallel.</summary>
+        private static TensorValue? Output(Value? returned) => returned switch
+        {
+            TensorValue tensor => tensor,
+            TupleValue tuple => Merge(tuple.Elements.OfType<TensorValue>().ToList(), JoinKind.Parallel),
+            SequenceValue list => Merge(list.Elements.OfType<TensorValue>().ToList(), JoinKind.Parallel),
+            _ => null,
+        };
+
+        /// <summary>A constructor's body after the constructors it chains to with <c>: base(...)</c> or <c>: this(...)</c>.</summary>
+        private void RunConstructor(IMethodSymbol constructor, IReadOnlyDictionary<IParameterSymbol, Value?> arguments, Value instance)
+        {
+            if (callDepth >= MaxCallDepth)
+            {
+                return;
+            }
+
+            callDepth++;
+            try
+            {
+                var frame = new Frame(FieldsOf(instance), instance);
+                BindParameters(frame, constructor.Parameters, arguments);
+                if (bodies.Of(constructor, cancellationToken) is IConstructorBodyOperation body
+                    && body.Initializer is IExpressionStatementOperation { Operation: IInvocationOperation { TargetMethod.DeclaringSyntaxReferences.IsEmpty: false } chained })
+                {
+                    RunConstructor(chained.TargetMethod.OriginalDefinition, ArgumentsOf(chained.Arguments, frame), instance);
+                }
+
+                RunBody(constructor, bodies.Of(constructor, cancellationToken), frame);
+            }
+            finally
+            {
+                callDepth--;
+            }
+        }
+
+        private static Dictionary<ISymbol, Value> FieldsOf(Value? instance) => instance switch
+        {
+            ModuleValue { Fields: { } fields } => fields,
+            ObjectValue other => other.Fields,
+            _ => new Dictionary<ISymbol, Value>(SymbolEqualityComparer.Default),
+        };
 
         private IMethodSymbol? FindForward(INamedTypeSymbol type)
         {
@@ -147,7 +240,7 @@ namespace GradGuard.Analyzers.NetworkModel
             {
                 foreach (var member in current.GetMembers("forward"))
                 {
-                    if (member is IMethodSymbol { IsAbstract: false, Parameters.Length: 1 } forward && torch.IsTensor(forward.Parameters[0].Type))
+                    if (member is IMethodSymbol { IsAbstract: false, Parameters.Length: > 0 } forward && torch.IsTensor(forward.Parameters[0].Type))
                     {
                         return forward;
                     }
@@ -160,9 +253,9 @@ namespace GradGuard.Analyzers.NetworkModel
         private IEnumerable<INamedTypeSymbol> SourceTypesFromBase(INamedTypeSymbol type)
         {
             var chain = new Stack<INamedTypeSymbol>();
-            for (var current = type; current is not null && !torch.IsTorchSharp(current); current = current.BaseType)
+            for (var current = type; current is not null && !torch.IsTorchSharp(current) && !current.DeclaringSyntaxReferences.IsEmpty; current = current.BaseType)
             {
-                chain.Push(current);
+                chain.Push(current.OriginalDefinition);
             }
 
             return chain;
@@ -172,27 +265,31 @@ namespace GradGuard.Analyzers.NetworkModel
         {
             foreach (var member in type.GetMembers())
             {
-                if (member is not (IFieldSymbol { IsConst: false } or IPropertySymbol))
+                if (member is (IFieldSymbol { IsConst: false, IsStatic: false } or IPropertySymbol { IsStatic: false }) && Initializer(member) is { } initializer
+                    && Eval(initializer.Value, instance) is { } value)
                 {
-                    continue;
-                }
-
-                foreach (var reference in member.DeclaringSyntaxReferences)
-                {
-                    var initializer = reference.GetSyntax(cancellationToken) switch
-                    {
-                        VariableDeclaratorSyntax declarator => declarator.Initializer,
-                        PropertyDeclarationSyntax property => property.Initializer,
-                        _ => null,
-                    };
-                    if (initializer is not null
-                        && ModelFor(initializer)?.GetOperation(initializer, cancellationToken) is ISymbolInitializerOperation operation
-                        && Eval(operation.Value, instance) is { } value)
-                    {
-                        instance.Fields[member] = value;
-                    }
+                    instance.Fields[member] = value;
                 }
             }
+        }
+
+        private ISymbolInitializerOperation? Initializer(ISymbol member)
+        {
+            foreach (var reference in member.DeclaringSyntaxReferences)
+            {
+                var initializer = reference.GetSyntax(cancellationToken) switch
+                {
+                    VariableDeclaratorSyntax declarator => declarator.Initializer,
+                    PropertyDeclarationSyntax property => property.Initializer,
+                    _ => null,
+                };
+                if (initializer is not null && bodies.Of(initializer, cancellationToken) is ISymbolInitializerOperation operation)
+                {
+                    return operation;
+                }
+            }
+
+            return null;
         }
 
         private void BindParameters(Frame frame, ImmutableArray<IParameterSymbol> parameters, IReadOnlyDictionary<IParameterSymbol, Value?> arguments)
@@ -203,35 +300,25 @@ namespace GradGuard.Analyzers.NetworkModel
                 {
                     frame.Locals[parameter] = value;
                 }
-                else if (parameter.HasExplicitDefaultValue && AsInteger(parameter.ExplicitDefaultValue) is { } number)
+                else if (parameter.HasExplicitDefaultValue && ConstantFolding.From(parameter.ExplicitDefaultValue) is { } constant)
                 {
-                    frame.Locals[parameter] = new IntValue(number);
+                    frame.Locals[parameter] = constant;
                 }
             }
         }
 
-        private static long? AsInteger(object? constant) => constant switch
+        private Dictionary<IParameterSymbol, Value?> ArgumentsOf(ImmutableArray<IArgumentOperation> arguments, Frame frame)
         {
-            int i => i,
-            long l => l,
-            short s => s,
-            byte b => b,
-            uint u => u,
-            _ => null,
-        };
+            var values = new Dictionary<IParameterSymbol, Value?>(SymbolEqualityComparer.Default);
+            foreach (var argument in arguments)
+            {
+                if (argument.Parameter is not null)
+                {
+                    values[argument.Parameter.OriginalDefinition] = Eval(argument.Value, frame);
+                }
+            }
 
-        /// <summary>Locals of one running body, and the fields of the module instance it runs on.</summary>
-        private sealed class Frame
-        {
-            public Frame(Dictionary<ISymbol, Value> fields) => Fields = fields;
-
-            public Dictionary<ISymbol, Value> Locals { get; } = new(SymbolEqualityComparer.Default);
-
-            public Dictionary<ISymbol, Value> Fields { get; }
-
-            public Value? Returned { get; set; }
-
-            public bool HasReturned { get; set; }
+            return values;
         }
     }
 }

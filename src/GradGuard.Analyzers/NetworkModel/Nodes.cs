@@ -15,12 +15,13 @@ namespace GradGuard.Analyzers.NetworkModel
     /// </summary>
     internal sealed class LayerNode : Node
     {
-        public LayerNode(LayerKind kind, string name, ITypeSymbol? moduleType, SyntaxNode? origin)
+        public LayerNode(LayerKind kind, string name, ITypeSymbol? moduleType, SyntaxNode? origin, WeightShape? shape = null)
         {
             Kind = kind;
             Name = name;
             ModuleType = moduleType;
             Origin = origin;
+            Shape = shape;
         }
 
         public LayerKind Kind { get; }
@@ -34,7 +35,11 @@ namespace GradGuard.Analyzers.NetworkModel
         /// <summary>The call that builds the layer (or applies the function): where a fix goes.</summary>
         public SyntaxNode? Origin { get; }
 
-        public WeightInit Init { get; set; }
+        /// <summary>How the weight is initialised, as far as the source says; only weight layers have one that matters.</summary>
+        public WeightInit Init { get; set; } = WeightInit.TorchSharpDefault;
+
+        /// <summary>The weight's fan-in and fan-out, when the layer's sizes are known: what an init's scale is judged against.</summary>
+        public WeightShape? Shape { get; }
     }
 
     /// <summary>
@@ -54,18 +59,36 @@ namespace GradGuard.Analyzers.NetworkModel
         public long Count { get; }
     }
 
-    /// <summary>Parallel paths that merge again: a residual addition (<see cref="IsSkip"/>) or a concatenation.</summary>
+    /// <summary>How the paths of a <see cref="BranchNode"/> relate.</summary>
+    internal enum JoinKind
+    {
+        /// <summary>A residual addition, <c>x + f(x)</c>: the identity (or a shortcut) carries the gradient round the other path.</summary>
+        Skip,
+
+        /// <summary>Paths that all run and merge: a concatenation, or the sum of two deep branches.</summary>
+        Parallel,
+
+        /// <summary>
+        /// Paths of which one runs, chosen by a condition the source does not decide (a flag known only at run time):
+        /// the rules count only what every alternative has.
+        /// </summary>
+        Alternative,
+    }
+
+    /// <summary>Paths that split and merge again.</summary>
     internal sealed class BranchNode : Node
     {
-        public BranchNode(ImmutableArray<ImmutableArray<Node>> paths, bool isSkip)
+        public BranchNode(ImmutableArray<ImmutableArray<Node>> paths, JoinKind kind)
         {
             Paths = paths;
-            IsSkip = isSkip;
+            Kind = kind;
         }
 
         public ImmutableArray<ImmutableArray<Node>> Paths { get; }
 
-        public bool IsSkip { get; }
+        public JoinKind Kind { get; }
+
+        public bool IsSkip => Kind == JoinKind.Skip;
     }
 
     internal static class NodeTraversal

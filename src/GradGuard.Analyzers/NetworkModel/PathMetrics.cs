@@ -30,7 +30,15 @@ namespace GradGuard.Analyzers.NetworkModel
         }
 
         /// <summary>The longest run of saturating activations with no normalisation layer or skip connection between them.</summary>
-        public static long LongestSaturatingRun(ImmutableArray<Node> path) => Summarize(path).Longest;
+        public static long LongestSaturatingRun(ImmutableArray<Node> path) => Runs.Scan(path, SaturatingRole, long.MaxValue).Longest;
+
+        /// <summary>GG0001's runs: saturating activations extend them, normalisation and anything opaque end them.</summary>
+        public static RunRole SaturatingRole(LayerNode layer) => layer.Kind switch
+        {
+            LayerKind.SaturatingActivation => RunRole.Member,
+            LayerKind.Normalization or LayerKind.Opaque => RunRole.Break,
+            _ => RunRole.Neutral,
+        };
 
         /// <summary>
         /// The saturating activations that lie inside the path itself, not the last layer when it is one: an output
@@ -42,17 +50,17 @@ namespace GradGuard.Analyzers.NetworkModel
                 : path;
 
         /// <summary>
-        /// Weight layers whose output goes, through only shape or normalisation layers, into a ReLU-family activation,
-        /// with how many times each runs (a layer built in a 50-step loop counts 50 times).
+        /// Weight layers whose output goes, through only shape or normalisation layers (or the merge of a skip
+        /// connection), into a ReLU-family activation somewhere on the path.
         /// </summary>
-        public static IReadOnlyDictionary<LayerNode, long> ReluFedWeightLayers(ImmutableArray<Node> path)
+        public static ISet<LayerNode> ReluFedWeightLayers(ImmutableArray<Node> path)
         {
-            var found = new Dictionary<LayerNode, long>();
-            Walk(path, ImmutableHashSet<LayerNode>.Empty, 1, found);
+            var found = new HashSet<LayerNode>();
+            Walk(path, ImmutableHashSet<LayerNode>.Empty, found);
             return found;
         }
 
-        private static ImmutableHashSet<LayerNode> Walk(ImmutableArray<Node> path, ImmutableHashSet<LayerNode> pending, long multiplicity, Dictionary<LayerNode, long> found)
+        private static ImmutableHashSet<LayerNode> Walk(ImmutableArray<Node> path, ImmutableHashSet<LayerNode> pending, HashSet<LayerNode> found)
         {
             foreach (var node in path)
             {
@@ -62,29 +70,24 @@ namespace GradGuard.Analyzers.NetworkModel
                         pending = ImmutableHashSet.Create(layer);
                         break;
                     case LayerNode { Kind: LayerKind.ReluActivation }:
-                        foreach (var layer in pending)
-                        {
-                            found.TryGetValue(layer, out var count);
-                            found[layer] = Cap(count + multiplicity);
-                        }
-
+                        found.UnionWith(pending);
                         pending = ImmutableHashSet<LayerNode>.Empty;
                         break;
-                    case LayerNode { Kind: LayerKind.SaturatingActivation or LayerKind.OtherActivation }:
+                    case LayerNode { Kind: LayerKind.SaturatingActivation or LayerKind.OtherActivation or LayerKind.Opaque }:
                         pending = ImmutableHashSet<LayerNode>.Empty;
                         break;
                     case RepeatNode repeat:
-                        pending = Walk(repeat.Body, pending, Cap(multiplicity * repeat.Count), found);
+                        pending = Walk(repeat.Body, pending, found);
                         if (repeat.Count > 1)
                         {
-                            // One more pass, counting nothing, finds a layer at the end of the body that feeds a ReLU at its start.
-                            pending = Walk(repeat.Body, pending, 0, found);
+                            // A second pass finds a layer at the end of the body that feeds a ReLU at its start.
+                            pending = Walk(repeat.Body, pending, found);
                         }
 
                         break;
                     case BranchNode branch:
                         var start = pending;
-                        pending = branch.Paths.Aggregate(ImmutableHashSet<LayerNode>.Empty, (merged, branchPath) => merged.Union(Walk(branchPath, start, multiplicity, found)));
+                        pending = branch.Paths.Aggregate(ImmutableHashSet<LayerNode>.Empty, (merged, branchPath) => merged.Union(Walk(branchPath, start, found)));
                         break;
                 }
             }
@@ -92,89 +95,192 @@ namespace GradGuard.Analyzers.NetworkModel
             return pending;
         }
 
-        private static RunSummary Summarize(ImmutableArray<Node> path) =>
-            path.Aggregate(RunSummary.Empty, (summary, node) => summary.Then(Summarize(node)));
-
-        private static RunSummary Summarize(Node node) => node switch
-        {
-            LayerNode { Kind: LayerKind.SaturatingActivation } => RunSummary.Unbroken(1),
-            LayerNode { Kind: LayerKind.Normalization } => RunSummary.Break(0),
-            RepeatNode repeat => Summarize(repeat.Body).Repeated(repeat.Count),
-            BranchNode { IsSkip: true } skip => RunSummary.Break(skip.Paths.Max(p => Summarize(p).Longest)),
-            BranchNode parallel => RunSummary.Parallel(parallel.Paths.Select(Summarize)),
-            _ => RunSummary.Empty,
-        };
-
         private static long Cap(long value) => Math.Min(value, Saturation);
 
         /// <summary>
-        /// Runs of a stretch of path, composable: the run it starts with, the run it ends with, the longest inside,
-        /// and whether anything breaks it (when nothing does, the whole stretch is one run).
+        /// Runs of consecutive members on a path, the logic GG0001 and GG0002 share: a member extends the current run, a
+        /// break ends it, a skip connection ends it on both sides (runs inside its paths count on their own), parallel
+        /// paths carry it on along the longest of them and alternatives along the shortest. A stretch repeated n times
+        /// counts n times without being unrolled.
         /// </summary>
-        private readonly struct RunSummary
+        public sealed class Runs
         {
-            private RunSummary(bool broken, long leading, long trailing, long longest)
+            private readonly Func<LayerNode, RunRole> role;
+            private readonly long threshold;
+
+            private Runs(Func<LayerNode, RunRole> role, long threshold)
             {
-                IsBroken = broken;
-                Leading = leading;
-                Trailing = trailing;
-                Longest = longest;
+                this.role = role;
+                this.threshold = threshold;
             }
 
-            public static RunSummary Empty => Unbroken(0);
+            /// <summary>The longest run on the path.</summary>
+            public long Longest { get; private set; }
 
-            public bool IsBroken { get; }
+            /// <summary>The members of runs at least as long as the threshold, each with the longest such run it is in.</summary>
+            public Dictionary<LayerNode, long> MembersOfLongRuns { get; } = new();
 
-            public long Leading { get; }
-
-            public long Trailing { get; }
-
-            public long Longest { get; }
-
-            public static RunSummary Unbroken(long length) => new(false, length, length, length);
-
-            public static RunSummary Break(long longestInside) => new(true, 0, 0, longestInside);
-
-            public static RunSummary Parallel(IEnumerable<RunSummary> paths)
+            public static Runs Scan(ImmutableArray<Node> path, Func<LayerNode, RunRole> role, long threshold)
             {
-                var all = paths.ToList();
-                var unbroken = all.Where(p => !p.IsBroken).ToList();
-                if (unbroken.Count > 0 && unbroken.Count == all.Count)
-                {
-                    return Unbroken(unbroken.Max(p => p.Leading));
-                }
-
-                return new RunSummary(
-                    unbroken.Count == 0,
-                    all.Max(p => p.Leading),
-                    all.Max(p => p.Trailing),
-                    all.Max(p => p.Longest));
+                var runs = new Runs(role, threshold);
+                runs.End(runs.Walk(path, Run.Empty));
+                return runs;
             }
 
-            public RunSummary Then(RunSummary next)
+            private Run Walk(ImmutableArray<Node> path, Run run)
             {
-                var joined = Cap(Trailing + next.Leading);
-                return new RunSummary(
-                    IsBroken || next.IsBroken,
-                    IsBroken ? Leading : Cap(Leading + next.Leading),
-                    next.IsBroken ? next.Trailing : Cap(Trailing + next.Trailing),
-                    Math.Max(Math.Max(Longest, next.Longest), joined));
+                foreach (var node in path)
+                {
+                    run = node switch
+                    {
+                        LayerNode layer => Step(layer, run),
+                        RepeatNode repeat => Repeat(repeat, run),
+                        BranchNode { Kind: JoinKind.Skip } skip => Skip(skip, run),
+                        BranchNode branch => Branch(branch, run),
+                        _ => run,
+                    };
+                }
+
+                return run;
             }
 
-            public RunSummary Repeated(long count)
+            private Run Step(LayerNode layer, Run run)
             {
-                if (count <= 0)
+                switch (role(layer))
                 {
-                    return Empty;
+                    case RunRole.Member:
+                        return run.With(layer, 1);
+                    case RunRole.Break:
+                        End(run);
+                        return Run.Empty;
+                    default:
+                        return run;
+                }
+            }
+
+            private Run Repeat(RepeatNode repeat, Run run)
+            {
+                if (repeat.Count <= 0)
+                {
+                    return run;
                 }
 
-                if (!IsBroken)
+                if (repeat.Count > 1 && Unbroken(repeat.Body) is { } members)
                 {
-                    return Unbroken(Cap(Leading * count));
+                    var extended = run;
+                    foreach (var member in members)
+                    {
+                        extended = extended.With(member, 0);
+                    }
+
+                    return extended.Longer(Cap(repeat.Count * members.Count));
                 }
 
-                return count == 1 ? this : new RunSummary(true, Leading, Trailing, Math.Max(Longest, Cap(Trailing + Leading)));
+                var afterFirst = Walk(repeat.Body, run);
+
+                // A second pass joins the run the body ends with to the one it starts with in the next iteration.
+                return repeat.Count > 1 ? Walk(repeat.Body, afterFirst) : afterFirst;
+            }
+
+            private Run Skip(BranchNode skip, Run run)
+            {
+                End(run);
+                foreach (var path in skip.Paths)
+                {
+                    End(Walk(path, Run.Empty));
+                }
+
+                return Run.Empty;
+            }
+
+            private Run Branch(BranchNode branch, Run run)
+            {
+                var outs = branch.Paths.Select(p => Walk(p, run)).ToList();
+                return branch.Kind == JoinKind.Alternative
+                    ? outs.Aggregate((a, b) => b.Length < a.Length ? b : a)
+                    : outs.Aggregate((a, b) => b.Length > a.Length ? b : a);
+            }
+
+            /// <summary>The members of a stretch with nothing in it that ends a run (nested stretches included); null if something does.</summary>
+            private List<LayerNode>? Unbroken(ImmutableArray<Node> body)
+            {
+                var members = new List<LayerNode>();
+                foreach (var node in body)
+                {
+                    switch (node)
+                    {
+                        case LayerNode layer when role(layer) == RunRole.Member:
+                            members.Add(layer);
+                            break;
+                        case LayerNode layer when role(layer) == RunRole.Break:
+                            return null;
+                        case RepeatNode or BranchNode:
+                            return null;
+                    }
+                }
+
+                return members;
+            }
+
+            private void End(Run run)
+            {
+                Longest = Math.Max(Longest, run.Length);
+                if (run.Length < threshold)
+                {
+                    return;
+                }
+
+                for (var member = run.Members; member is not null; member = member.Next)
+                {
+                    MembersOfLongRuns[member.Layer] = MembersOfLongRuns.TryGetValue(member.Layer, out var known) ? Math.Max(known, run.Length) : run.Length;
+                }
+            }
+
+            /// <summary>A run so far: its length and its members, as a list shared between the runs that extend it.</summary>
+            private readonly struct Run
+            {
+                private Run(long length, MemberList? members)
+                {
+                    Length = length;
+                    Members = members;
+                }
+
+                public static Run Empty => default;
+
+                public long Length { get; }
+
+                public MemberList? Members { get; }
+
+                public Run With(LayerNode layer, long added) => new(Cap(Length + added), new MemberList(layer, Members));
+
+                public Run Longer(long added) => new(Cap(Length + added), Members);
+            }
+
+            private sealed class MemberList
+            {
+                public MemberList(LayerNode layer, MemberList? next)
+                {
+                    Layer = layer;
+                    Next = next;
+                }
+
+                public LayerNode Layer { get; }
+
+                public MemberList? Next { get; }
             }
         }
+    }
+
+    /// <summary>What a layer does to a run of the kind a rule counts.</summary>
+    internal enum RunRole
+    {
+        /// <summary>Passes it on: dropout, pooling, shape layers, activations the rule is not about.</summary>
+        Neutral,
+
+        /// <summary>Extends it by one.</summary>
+        Member,
+
+        /// <summary>Ends it.</summary>
+        Break,
     }
 }

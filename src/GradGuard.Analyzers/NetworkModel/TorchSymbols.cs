@@ -20,7 +20,7 @@ namespace GradGuard.Analyzers.NetworkModel
             "GELU" or "SiLU" or "ELU" or "CELU" or "SELU" or "Mish" or "Softplus" or "Softmax" or "LogSoftmax" => LayerKind.OtherActivation,
             "BatchNorm1d" or "BatchNorm2d" or "BatchNorm3d"
                 or "InstanceNorm1d" or "InstanceNorm2d" or "InstanceNorm3d"
-                or "LayerNorm" or "GroupNorm" or "LocalResponseNorm" => LayerKind.Normalization,
+                or "LayerNorm" or "GroupNorm" or "LocalResponseNorm" or "RMSNorm" => LayerKind.Normalization,
             _ => null,
         };
 
@@ -108,6 +108,15 @@ namespace GradGuard.Analyzers.NetworkModel
             type is INamedTypeSymbol { TypeKind: TypeKind.Class } named
             && !IsTorchSharp(named)
             && InheritsFrom(named.BaseType, TensorModule);
+
+        /// <summary>
+        /// A source class deriving from any TorchSharp module (<c>Module&lt;Tensor, Tensor&gt;</c>, a multi-input
+        /// <c>Module&lt;Tensor, Tensor, Tensor&gt;</c>, a plain <c>Module</c> with its own <c>forward</c>).
+        /// </summary>
+        public bool IsCustomModule(ITypeSymbol? type) =>
+            type is INamedTypeSymbol { TypeKind: TypeKind.Class } named
+            && !IsTorchSharp(named)
+            && InheritsFrom(named.BaseType, Module);
 
         /// <summary>The kind of a TorchSharp module type (<c>TorchSharp.Modules.Linear</c>...), or null when it is not one.</summary>
         public LayerKind? KindOfModuleType(ITypeSymbol? type)

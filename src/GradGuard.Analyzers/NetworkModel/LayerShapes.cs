@@ -1,0 +1,67 @@
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace GradGuard.Analyzers.NetworkModel
+{
+    /// <summary>A weight layer's fan-in and fan-out from the sizes its factory was given (<c>nn.Conv2d(64, 128, 3, groups: 2)</c>).</summary>
+    internal static class LayerShapes
+    {
+        public static WeightShape? Of(string typeName, IReadOnlyDictionary<IParameterSymbol, Value?> arguments)
+        {
+            long? Size(params string[] names) =>
+                (arguments.FirstOrDefault(a => names.Contains(a.Key.Name)).Value as ConstantValue)?.AsLong;
+
+            if (typeName == "Linear")
+            {
+                return new WeightShape(Size("inputSize", "in_features"), Size("outputSize", "out_features"));
+            }
+
+            if (typeName == "Bilinear")
+            {
+                var (first, second, output) = (Size("in1_features"), Size("in2_features"), Size("out_features"));
+                return new WeightShape(first * second, output * second);
+            }
+
+            if (!typeName.StartsWith("Conv", System.StringComparison.Ordinal) || !char.IsDigit(typeName[typeName.Length - 2]))
+            {
+                return null;
+            }
+
+            var dimensions = typeName[typeName.Length - 2] - '0';
+            var kernel = Kernel(arguments.FirstOrDefault(a => a.Key.Name is "kernel_size" or "kernelSize").Value, dimensions);
+            var (inputs, outputs, groups) = (Size("in_channels", "inputChannel"), Size("out_channels", "outputChannel"), Size("groups") ?? 1);
+            return typeName.StartsWith("ConvTranspose", System.StringComparison.Ordinal)
+                ? new WeightShape(outputs / groups * kernel, inputs * kernel)
+                : new WeightShape(inputs / groups * kernel, outputs * kernel);
+        }
+
+        /// <summary>The number of dimensions of a weight layer type's weight: Linear 2, Conv2d 4...</summary>
+        public static long? WeightDimensions(string typeName) => typeName switch
+        {
+            "Linear" => 2,
+            "Bilinear" or "Conv1d" or "ConvTranspose1d" => 3,
+            "Conv2d" or "ConvTranspose2d" => 4,
+            "Conv3d" or "ConvTranspose3d" => 5,
+            _ => null,
+        };
+
+        /// <summary>The kernel's element count: a side length to the power of the dimensions, or the product of a tuple's or array's sides.</summary>
+        private static long? Kernel(Value? size, int dimensions)
+        {
+            IEnumerable<Value?>? sides = size switch
+            {
+                TupleValue tuple => tuple.Elements,
+                SequenceValue list => list.Elements,
+                _ => null,
+            };
+            if (sides is null)
+            {
+                return (size as ConstantValue)?.AsLong is { } side ? (long)System.Math.Pow(side, dimensions) : null;
+            }
+
+            var lengths = sides.Select(s => (s as ConstantValue)?.AsLong).ToList();
+            return lengths.Count > 0 && lengths.All(l => l is not null) ? lengths.Aggregate(1L, (product, l) => product * l!.Value) : null;
+        }
+    }
+}

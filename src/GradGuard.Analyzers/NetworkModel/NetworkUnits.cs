@@ -1,0 +1,254 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Text;
+
+namespace GradGuard.Analyzers.NetworkModel
+{
+    /// <summary>
+    /// A piece of code the interpreter can start from: a custom module class (built with its constructor's
+    /// defaults), or a member outside module classes that builds, instantiates or initialises networks.
+    /// </summary>
+    internal sealed class NetworkUnit
+    {
+        public NetworkUnit(ISymbol symbol, SyntaxNode? declaration)
+        {
+            Symbol = symbol;
+            Declaration = declaration;
+        }
+
+        /// <summary>The class, method, constructor, field or property; the entry point for top-level statements.</summary>
+        public ISymbol Symbol { get; }
+
+        /// <summary>The member's declaration, whose operation is run; null for a class.</summary>
+        public SyntaxNode? Declaration { get; }
+    }
+
+    /// <summary>What running a unit found: its networks, and every class and method it reached.</summary>
+    internal sealed class UnitInterpretation
+    {
+        public UnitInterpretation(NetworkUnit unit, ImmutableArray<Network> networks, IReadOnlyCollection<ISymbol> reached)
+        {
+            Unit = unit;
+            Networks = networks;
+            Reached = reached;
+        }
+
+        public NetworkUnit Unit { get; }
+
+        public ImmutableArray<Network> Networks { get; }
+
+        public IReadOnlyCollection<ISymbol> Reached { get; }
+    }
+
+    /// <summary>
+    /// Finds the units of a compilation from its text, without binding anything: members whose text mentions
+    /// <c>Sequential</c>, an init call or <c>new</c> of a module class, and every module class, ordered so that code
+    /// that uses other units tends to run first (members, then classes no other class instantiates, then blocks).
+    /// </summary>
+    internal static class NetworkUnits
+    {
+        /// <summary>Words whose mention makes a member worth running: networks built, initialised or taken apart there.</summary>
+        private static readonly string[] Mentions =
+        {
+            "Sequential", "ModuleList", ".apply(", "init.", "kaiming_", "xavier_", "glorot_", "normal_(", "uniform_(", "constant_(", "orthogonal_(",
+            "modules()", "parameters()",
+        };
+
+        public static List<NetworkUnit> Find(Compilation compilation, TorchSymbols torch, OperationBodies bodies, CancellationToken cancellationToken)
+        {
+            var moduleClasses = ModuleClasses(compilation.Assembly.GlobalNamespace, torch).ToList();
+            var moduleNames = new HashSet<string>(moduleClasses.Select(c => c.Name), StringComparer.Ordinal);
+            var members = new List<NetworkUnit>();
+            var instantiatedByBlocks = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var tree in compilation.SyntaxTrees)
+            {
+                var text = tree.GetText(cancellationToken).ToString();
+                var mentionsNew = moduleNames.Count > 0 && text.IndexOf("new", StringComparison.Ordinal) >= 0;
+                if (!mentionsNew && !Mentions.Any(m => text.IndexOf(m, StringComparison.Ordinal) >= 0))
+                {
+                    continue;
+                }
+
+                var root = tree.GetRoot(cancellationToken);
+                foreach (var declaration in MemberDeclarations(root))
+                {
+                    var owner = declaration.FirstAncestorOrSelf<ClassDeclarationSyntax>();
+                    var span = declaration.Span;
+                    if (owner is not null && !IsStatic(declaration) && moduleNames.Contains(owner.Identifier.ValueText)
+                        && bodies.ModelOf(tree)?.GetDeclaredSymbol(owner, cancellationToken) is INamedTypeSymbol ownerType && torch.IsCustomModule(ownerType))
+                    {
+                        // Part of a module class, run whenever the class is built; the blocks it builds are used, not networks.
+                        instantiatedByBlocks.UnionWith(CreatedModules(text, span, moduleNames).Where(n => n != owner.Identifier.ValueText));
+                        continue;
+                    }
+
+                    if ((Mentions.Any(m => Contains(text, span, m)) || CreatedModules(text, span, moduleNames).Any())
+                        && UnitOf(declaration, bodies, cancellationToken) is { } unit)
+                    {
+                        members.Add(unit);
+                    }
+                }
+            }
+
+            return members
+                .Concat(moduleClasses.Where(c => !instantiatedByBlocks.Contains(c.Name) && IsStandalone(c)).Select(c => new NetworkUnit(c, null)))
+                .Concat(moduleClasses.Where(c => instantiatedByBlocks.Contains(c.Name) && IsStandalone(c)).Select(c => new NetworkUnit(c, null)))
+                .ToList();
+        }
+
+        /// <summary>A class that can be built on its own: not abstract, not generic.</summary>
+        private static bool IsStandalone(INamedTypeSymbol type) => !type.IsAbstract && !type.IsGenericType;
+
+        private static IEnumerable<INamedTypeSymbol> ModuleClasses(INamespaceOrTypeSymbol container, TorchSymbols torch)
+        {
+            foreach (var member in container.GetMembers())
+            {
+                if (member is INamespaceSymbol ns)
+                {
+                    foreach (var type in ModuleClasses(ns, torch))
+                    {
+                        yield return type;
+                    }
+                }
+                else if (member is INamedTypeSymbol type && !type.DeclaringSyntaxReferences.IsEmpty)
+                {
+                    if (torch.IsCustomModule(type))
+                    {
+                        yield return type;
+                    }
+
+                    foreach (var nested in ModuleClasses(type, torch))
+                    {
+                        yield return nested;
+                    }
+                }
+            }
+        }
+
+        /// <summary>Member declarations with code, and top-level statements (once per file), without entering bodies.</summary>
+        private static IEnumerable<SyntaxNode> MemberDeclarations(SyntaxNode root)
+        {
+            var topLevel = false;
+            foreach (var node in root.DescendantNodes(n => n is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax))
+            {
+                switch (node)
+                {
+                    case GlobalStatementSyntax when !topLevel:
+                        topLevel = true;
+                        yield return root;
+                        break;
+                    case BaseMethodDeclarationSyntax or BasePropertyDeclarationSyntax:
+                        yield return node;
+                        break;
+                    case BaseFieldDeclarationSyntax field:
+                        foreach (var variable in field.Declaration.Variables.Where(v => v.Initializer is not null))
+                        {
+                            yield return variable;
+                        }
+
+                        break;
+                }
+            }
+        }
+
+        private static bool IsStatic(SyntaxNode declaration)
+        {
+            var modifiers = declaration switch
+            {
+                MemberDeclarationSyntax member => member.Modifiers,
+                VariableDeclaratorSyntax { Parent.Parent: BaseFieldDeclarationSyntax field } => field.Modifiers,
+                _ => default,
+            };
+            return modifiers.Any(m => m.ValueText is "static" or "const");
+        }
+
+        private static NetworkUnit? UnitOf(SyntaxNode declaration, OperationBodies bodies, CancellationToken cancellationToken)
+        {
+            var model = bodies.ModelOf(declaration.SyntaxTree);
+            if (model is null)
+            {
+                return null;
+            }
+
+            switch (declaration)
+            {
+                case CompilationUnitSyntax:
+                    return model.GetDeclaredSymbol((CompilationUnitSyntax)declaration, cancellationToken) is { } entryPoint ? new NetworkUnit(entryPoint, declaration) : null;
+                case VariableDeclaratorSyntax variable when variable.Initializer is not null:
+                    return model.GetDeclaredSymbol(variable, cancellationToken) is { } field ? new NetworkUnit(field, variable.Initializer) : null;
+                case PropertyDeclarationSyntax { Initializer: { } initializer } property:
+                    return model.GetDeclaredSymbol(property, cancellationToken) is { } withInitializer ? new NetworkUnit(withInitializer, initializer) : null;
+                case BasePropertyDeclarationSyntax property:
+                    return model.GetDeclaredSymbol(property, cancellationToken) is IPropertySymbol { GetMethod: { } getter } && GetterSyntax(property) is { } body
+                        ? new NetworkUnit(getter, body)
+                        : null;
+                case BaseMethodDeclarationSyntax method:
+                    return model.GetDeclaredSymbol(method, cancellationToken) is { } symbol ? new NetworkUnit(symbol, method) : null;
+                default:
+                    return null;
+            }
+        }
+
+        private static SyntaxNode? GetterSyntax(BasePropertyDeclarationSyntax property) =>
+            property is PropertyDeclarationSyntax { ExpressionBody: { } arrow } ? arrow
+                : property.AccessorList?.Accessors.FirstOrDefault(a => a.Keyword.ValueText == "get" && (a.Body is not null || a.ExpressionBody is not null));
+
+        private static bool Contains(string text, TextSpan span, string value) =>
+            text.IndexOf(value, span.Start, span.Length, StringComparison.Ordinal) >= 0;
+
+        /// <summary>The module class names that follow a <c>new</c> in the span: <c>new Bottleneck(</c>, <c>new Models.UNet(</c>.</summary>
+        private static IEnumerable<string> CreatedModules(string text, TextSpan span, HashSet<string> moduleNames)
+        {
+            var end = span.Start + span.Length;
+            for (var at = text.IndexOf("new", span.Start, span.Length, StringComparison.Ordinal); at >= 0 && at < end; at = text.IndexOf("new", at + 3, Math.Max(0, end - at - 3), StringComparison.Ordinal))
+            {
+                if (at > 0 && IsIdentifierPart(text[at - 1]))
+                {
+                    continue;
+                }
+
+                var position = at + 3;
+                string? last = null;
+                while (position < end)
+                {
+                    while (position < end && char.IsWhiteSpace(text[position]))
+                    {
+                        position++;
+                    }
+
+                    var start = position;
+                    while (position < end && IsIdentifierPart(text[position]))
+                    {
+                        position++;
+                    }
+
+                    if (position == start)
+                    {
+                        break;
+                    }
+
+                    last = text.Substring(start, position - start);
+                    if (position < end && text[position] == '.')
+                    {
+                        position++;
+                        continue;
+                    }
+
+                    break;
+                }
+
+                if (last is not null && moduleNames.Contains(last))
+                {
+                    yield return last;
+                }
+            }
+        }
+
+        private static bool IsIdentifierPart(char character) => char.IsLetterOrDigit(character) || character == '_';
+    }
+}

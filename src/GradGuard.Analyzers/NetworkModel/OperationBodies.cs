@@ -1,0 +1,50 @@
+using System.Collections.Generic;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace GradGuard.Analyzers.NetworkModel
+{
+    /// <summary>
+    /// The operation trees of the bodies GradGuard reads, each asked of its file's semantic model once per
+    /// compilation however many networks run it: a block's constructor and <c>forward</c>, a helper, an initialiser.
+    /// </summary>
+    internal sealed class OperationBodies
+    {
+        private readonly SemanticModels models;
+        private readonly Dictionary<SyntaxNode, IOperation?> bodies = new();
+
+        public OperationBodies(SemanticModels models) => this.models = models;
+
+        /// <summary>The body of a method, constructor, accessor or local function declared in the compilation.</summary>
+        public IOperation? Of(IMethodSymbol method, CancellationToken cancellationToken)
+        {
+            var definition = method.PartialImplementationPart ?? method.OriginalDefinition;
+            foreach (var reference in definition.DeclaringSyntaxReferences)
+            {
+                var syntax = reference.GetSyntax(cancellationToken);
+                if (syntax is BaseMethodDeclarationSyntax or LocalFunctionStatementSyntax or AccessorDeclarationSyntax or ArrowExpressionClauseSyntax or CompilationUnitSyntax
+                    && Of(syntax, cancellationToken) is { } body)
+                {
+                    return body;
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary>The operation of a declaration's syntax: a member's body, a field's initialiser, top-level statements.</summary>
+        public IOperation? Of(SyntaxNode syntax, CancellationToken cancellationToken)
+        {
+            if (!bodies.TryGetValue(syntax, out var body))
+            {
+                body = models.For(syntax.SyntaxTree)?.GetOperation(syntax, cancellationToken);
+                bodies[syntax] = body;
+            }
+
+            return body;
+        }
+
+        public SemanticModel? ModelOf(SyntaxTree tree) => models.For(tree);
+    }
+}
