@@ -23,6 +23,12 @@ namespace GradGuard.Analyzers.NetworkModel
 
             var receiver = Eval(invocation.Instance, frame);
             var arguments = ArgumentsOf(invocation.Arguments, frame);
+            if (invocation.Instance is null && method.IsExtensionMethod && method.Parameters.Length > 0)
+            {
+                // model.to(device) is TorchSharp's extension method: its first argument is the receiver.
+                arguments.TryGetValue(method.Parameters[0].OriginalDefinition, out receiver);
+            }
+
             if (torch.IsTorchSharp(method))
             {
                 return EvalTorchSharpCall(invocation, receiver, arguments, frame);
@@ -33,13 +39,10 @@ namespace GradGuard.Analyzers.NetworkModel
                 return CallModule(called, arguments.Values);
             }
 
-            var subject = invocation.Instance is null && method.IsExtensionMethod && method.Parameters.Length > 0
-                ? arguments.TryGetValue(method.Parameters[0].OriginalDefinition, out var extended) ? extended : null
-                : receiver;
             var rest = method.Parameters.Skip(invocation.Instance is null && method.IsExtensionMethod ? 1 : 0)
                 .Select(p => arguments.TryGetValue(p.OriginalDefinition, out var value) ? value : null)
                 .ToList();
-            if (EvalLibraryCall(method, subject, rest, frame) is { } library)
+            if (EvalLibraryCall(method, receiver, rest) is { } library)
             {
                 return library;
             }

@@ -12,7 +12,7 @@ namespace GradGuard.Analyzers.NetworkModel
         /// Calls into the base library that network code leans on: list and dictionary methods, the LINQ operators
         /// stage tables go through, <c>System.Math</c> and string tests on constants. Null when the call is none of them.
         /// </summary>
-        private Value? EvalLibraryCall(IMethodSymbol method, Value? subject, IReadOnlyList<Value?> arguments, Frame frame)
+        private Value? EvalLibraryCall(IMethodSymbol method, Value? subject, IReadOnlyList<Value?> arguments)
         {
             var name = method.Name;
             var container = method.ContainingType?.ToDisplayString();

@@ -52,6 +52,15 @@ namespace GradGuard.Analyzers.NetworkModel
                     var combined = Combine(compound.OperatorKind, Eval(compound.Target, frame), Eval(compound.Value, frame));
                     Store(compound.Target, combined, frame);
                     return combined;
+                case ICoalesceAssignmentOperation coalesceAssignment:
+                    var current = Eval(coalesceAssignment.Target, frame);
+                    if (current is ConstantValue { IsNull: true })
+                    {
+                        current = Eval(coalesceAssignment.Value, frame);
+                        Store(coalesceAssignment.Target, current, frame);
+                    }
+
+                    return current;
                 case IIncrementOrDecrementOperation increment:
                     return EvalIncrement(increment, frame);
                 case IDeconstructionAssignmentOperation deconstruction:
@@ -70,6 +79,10 @@ namespace GradGuard.Analyzers.NetworkModel
                     return new TupleValue(tuple.Elements.Select(e => Eval(e, frame)));
                 case IBinaryOperation binary:
                     return EvalBinary(binary, frame);
+                case ITupleBinaryOperation tupleComparison:
+                    return Equal(Eval(tupleComparison.LeftOperand, frame), Eval(tupleComparison.RightOperand, frame)) is { } equal
+                        ? ConstantValue.Of(equal == (tupleComparison.OperatorKind == BinaryOperatorKind.Equals))
+                        : null;
                 case IUnaryOperation unary:
                     return Eval(unary.Operand, frame) is ConstantValue operand ? ConstantFolding.Unary(unary.OperatorKind, operand) : null;
                 case IConditionalOperation conditional:
@@ -104,9 +117,12 @@ namespace GradGuard.Analyzers.NetworkModel
 
             if (torch.IsTorchSharp(symbol))
             {
-                return symbol.Name is "weight" or "bias" && Eval(member.Instance, frame) is ModuleValue layer
-                    ? new WeightValue(layer.Nodes.OfType<LayerNode>(), symbol.Name)
-                    : null;
+                return (symbol.Name, Eval(member.Instance, frame)) switch
+                {
+                    ("weight" or "bias", ModuleValue layer) => new WeightValue(layer.Nodes.OfType<LayerNode>(), symbol.Name),
+                    ("Count", ModuleValue list) => CountOf(list),
+                    _ => null,
+                };
             }
 
             if (symbol.IsStatic)
@@ -114,11 +130,14 @@ namespace GradGuard.Analyzers.NetworkModel
                 return StaticValue(symbol);
             }
 
-            var owner = member.Instance is null or IInstanceReferenceOperation ? frame.Instance : Eval(member.Instance, frame);
+            if (member.Instance is null or IInstanceReferenceOperation)
+            {
+                return frame.Fields.TryGetValue(symbol, out var own) ? own : frame.Instance is { } self ? Getter(symbol, self) : null;
+            }
+
+            var owner = Eval(member.Instance, frame);
             switch (owner)
             {
-                case null when member.Instance is null or IInstanceReferenceOperation:
-                    return frame.Fields.TryGetValue(symbol, out var own) ? own : null;
                 case ModuleValue { Fields: { } fields }:
                     return fields.TryGetValue(symbol, out var field) ? field : Getter(symbol, owner);
                 case ObjectValue instance:

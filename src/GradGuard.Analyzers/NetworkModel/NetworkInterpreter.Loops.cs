@@ -216,8 +216,8 @@ namespace GradGuard.Analyzers.NetworkModel
 
         /// <summary>
         /// Runs a loop body once and folds whatever it appended, to module containers or to tensors, into a
-        /// <see cref="RepeatNode"/>: a 50-step loop counts as 50 layers without being unrolled. Lists of other values
-        /// appended to in the body no longer know their length.
+        /// <see cref="RepeatNode"/>: a 50-step loop counts as 50 layers without being unrolled. Lists of other values get
+        /// what the body appended once per iteration, up to a bound past which they no longer know their length.
         /// </summary>
         private void ExecuteRepeated(IOperation body, long count, Frame frame)
         {
@@ -247,6 +247,15 @@ namespace GradGuard.Analyzers.NetworkModel
                         var appended = module.Nodes.Skip(container.Length).ToImmutableArray();
                         module.Nodes.RemoveRange(container.Length, appended.Length);
                         module.Nodes.Add(new RepeatNode(appended, count));
+                        break;
+                    case SequenceValue sequence when sequence.Elements.Count > container.Length && (sequence.Elements.Count - container.Length) * count <= MaxElementsIterated:
+                        // The body reads no counter, so every iteration appends what the one that ran did.
+                        var added = sequence.Elements.Skip(container.Length).ToList();
+                        for (var iteration = 1; iteration < count; iteration++)
+                        {
+                            sequence.Elements.AddRange(added);
+                        }
+
                         break;
                     case SequenceValue sequence when sequence.Elements.Count != container.Length:
                         sequence.IsComplete = false;

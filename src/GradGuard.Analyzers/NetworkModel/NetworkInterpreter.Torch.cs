@@ -37,7 +37,9 @@ namespace GradGuard.Analyzers.NetworkModel
 
             if (receiver is ModuleValue module && ModuleCall(name, module, arguments.Values.ToList()) is { } result)
             {
-                return result;
+                return result is TensorValue path && invocation.Type is INamedTypeSymbol { IsTupleType: true } tuple
+                    ? new TupleValue(tuple.TupleElements.Select(e => torch.IsTensor(e.Type) ? path : null))
+                    : result;
             }
 
             var tensors = Tensors(arguments.Values.Prepend(receiver));

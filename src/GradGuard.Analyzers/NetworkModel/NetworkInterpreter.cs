@@ -71,7 +71,8 @@ namespace GradGuard.Analyzers.NetworkModel
         private IEnumerable<Network> NetworksBuiltBy(NetworkUnit unit)
         {
             var body = bodies.Of(unit.Declaration!, cancellationToken);
-            var frame = new Frame(new Dictionary<ISymbol, Value>(SymbolEqualityComparer.Default), unit.Symbol.IsStatic ? null : new ObjectValue());
+            var instance = unit.Symbol.IsStatic ? null : new ObjectValue();
+            var frame = new Frame(FieldsOf(instance), instance);
             if (unit.Symbol is IMethodSymbol method)
             {
                 BindParameters(frame, method.Parameters, new Dictionary<IParameterSymbol, Value?>(SymbolEqualityComparer.Default));
@@ -261,16 +262,41 @@ namespace GradGuard.Analyzers.NetworkModel
             return chain;
         }
 
+        /// <summary>Field initialisers, and C#'s defaults for fields without one: null, zero, false.</summary>
         private void RunInitializers(INamedTypeSymbol type, Frame instance)
         {
             foreach (var member in type.GetMembers())
             {
-                if (member is (IFieldSymbol { IsConst: false, IsStatic: false } or IPropertySymbol { IsStatic: false }) && Initializer(member) is { } initializer
-                    && Eval(initializer.Value, instance) is { } value)
+                if (member is not (IFieldSymbol { IsConst: false, IsStatic: false } or IPropertySymbol { IsStatic: false }))
+                {
+                    continue;
+                }
+
+                var value = Initializer(member) is { } initializer ? Eval(initializer.Value, instance) : DefaultValue(member);
+                if (value is not null)
                 {
                     instance.Fields[member] = value;
                 }
             }
+        }
+
+        private static Value? DefaultValue(ISymbol member)
+        {
+            var type = member switch
+            {
+                IFieldSymbol { AssociatedSymbol: null } field => field.Type,
+                IPropertySymbol { IsIndexer: false, GetMethod: not null, SetMethod: null or { } } property when property.DeclaringSyntaxReferences.All(r => r.GetSyntax() is PropertyDeclarationSyntax { ExpressionBody: null } p && p.AccessorList?.Accessors.All(a => a.Body is null && a.ExpressionBody is null) == true) => property.Type,
+                _ => null,
+            };
+            return type switch
+            {
+                null => null,
+                { IsReferenceType: true } or { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } => ConstantValue.Null,
+                { SpecialType: SpecialType.System_Boolean } => ConstantValue.False,
+                { SpecialType: SpecialType.System_Int32 or SpecialType.System_Int64 or SpecialType.System_Int16 or SpecialType.System_Byte } => ConstantValue.Of(0L),
+                { SpecialType: SpecialType.System_Double or SpecialType.System_Single } => ConstantValue.Of(0.0),
+                _ => null,
+            };
         }
 
         private ISymbolInitializerOperation? Initializer(ISymbol member)

@@ -56,7 +56,7 @@ namespace GradGuard.Analyzers.NetworkModel
         private static readonly string[] Mentions =
         {
             "Sequential", "ModuleList", ".apply(", "init.", "kaiming_", "xavier_", "glorot_", "normal_(", "uniform_(", "constant_(", "orthogonal_(",
-            "modules()", "parameters()",
+            "modules()", "parameters()", "new(",
         };
 
         public static List<NetworkUnit> Find(Compilation compilation, TorchSymbols torch, OperationBodies bodies, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
 
 namespace GradGuard.Analyzers.NetworkModel
 {
@@ -26,7 +27,8 @@ namespace GradGuard.Analyzers.NetworkModel
                 if (syntax is BaseMethodDeclarationSyntax or LocalFunctionStatementSyntax or AccessorDeclarationSyntax or ArrowExpressionClauseSyntax or CompilationUnitSyntax
                     && Of(syntax, cancellationToken) is { } body)
                 {
-                    return body;
+                    // A local function's operation is its declaration; what runs is its body.
+                    return body is ILocalFunctionOperation localFunction ? localFunction.Body ?? localFunction.IgnoredBody : body;
                 }
             }
 

@@ -12,18 +12,33 @@ namespace GradGuard.Analyzers.NetworkModel
         private const long Saturation = 1_000_000;
 
         /// <summary>The fewest weight layers on any input-to-output path: a skip connection's shortcut counts, so residual stacks are shallow.</summary>
-        public static long EffectiveDepth(ImmutableArray<Node> path)
+        public static long EffectiveDepth(ImmutableArray<Node> path) => EffectiveDepth(path, new Dictionary<Node, long>());
+
+        // Paths share their nodes (a DenseNet's concatenations nest every earlier feature map in every later one), so
+        // each stretch and branch is measured once: walked as a tree, the path would be exponentially long.
+        private static long EffectiveDepth(ImmutableArray<Node> path, Dictionary<Node, long> measured)
         {
             long depth = 0;
             foreach (var node in path)
             {
-                depth = Cap(depth + node switch
+                if (node is LayerNode layer)
                 {
-                    LayerNode { Kind: LayerKind.Weight } => 1,
-                    RepeatNode repeat => Cap(repeat.Count * EffectiveDepth(repeat.Body)),
-                    BranchNode branch => branch.Paths.Min(EffectiveDepth),
-                    _ => 0,
-                });
+                    depth = Cap(depth + (layer.Kind == LayerKind.Weight ? 1 : 0));
+                    continue;
+                }
+
+                if (!measured.TryGetValue(node, out var nodeDepth))
+                {
+                    nodeDepth = node switch
+                    {
+                        RepeatNode repeat => Cap(repeat.Count * EffectiveDepth(repeat.Body, measured)),
+                        BranchNode branch => branch.Paths.Min(p => EffectiveDepth(p, measured)),
+                        _ => 0,
+                    };
+                    measured[node] = nodeDepth;
+                }
+
+                depth = Cap(depth + nodeDepth);
             }
 
             return depth;
@@ -56,43 +71,82 @@ namespace GradGuard.Analyzers.NetworkModel
         public static ISet<LayerNode> ReluFedWeightLayers(ImmutableArray<Node> path)
         {
             var found = new HashSet<LayerNode>();
-            Walk(path, ImmutableHashSet<LayerNode>.Empty, found);
+            new ReluFeeding(found).Walk(path, ImmutableHashSet<LayerNode>.Empty);
             return found;
         }
 
-        private static ImmutableHashSet<LayerNode> Walk(ImmutableArray<Node> path, ImmutableHashSet<LayerNode> pending, HashSet<LayerNode> found)
+        /// <summary>Follows which weight layers' outputs are still on their way to an activation, each shared node once per state.</summary>
+        private sealed class ReluFeeding
         {
-            foreach (var node in path)
+            private readonly HashSet<LayerNode> found;
+            private readonly Dictionary<Node, Dictionary<ImmutableHashSet<LayerNode>, ImmutableHashSet<LayerNode>>> walked = new();
+
+            public ReluFeeding(HashSet<LayerNode> found) => this.found = found;
+
+            public ImmutableHashSet<LayerNode> Walk(ImmutableArray<Node> path, ImmutableHashSet<LayerNode> pending)
             {
+                foreach (var node in path)
+                {
+                    pending = node switch
+                    {
+                        LayerNode layer => Step(layer, pending),
+                        _ => Shared(node, pending),
+                    };
+                }
+
+                return pending;
+            }
+
+            private ImmutableHashSet<LayerNode> Step(LayerNode layer, ImmutableHashSet<LayerNode> pending)
+            {
+                switch (layer.Kind)
+                {
+                    case LayerKind.Weight:
+                        return ImmutableHashSet.Create(layer);
+                    case LayerKind.ReluActivation:
+                        found.UnionWith(pending);
+                        return ImmutableHashSet<LayerNode>.Empty;
+                    case LayerKind.SaturatingActivation or LayerKind.OtherActivation or LayerKind.Opaque:
+                        return ImmutableHashSet<LayerNode>.Empty;
+                    default:
+                        return pending;
+                }
+            }
+
+            private ImmutableHashSet<LayerNode> Shared(Node node, ImmutableHashSet<LayerNode> pending)
+            {
+                if (!walked.TryGetValue(node, out var byState))
+                {
+                    walked[node] = byState = new Dictionary<ImmutableHashSet<LayerNode>, ImmutableHashSet<LayerNode>>();
+                }
+
+                if (byState.TryGetValue(pending, out var after))
+                {
+                    return after;
+                }
+
                 switch (node)
                 {
-                    case LayerNode { Kind: LayerKind.Weight } layer:
-                        pending = ImmutableHashSet.Create(layer);
-                        break;
-                    case LayerNode { Kind: LayerKind.ReluActivation }:
-                        found.UnionWith(pending);
-                        pending = ImmutableHashSet<LayerNode>.Empty;
-                        break;
-                    case LayerNode { Kind: LayerKind.SaturatingActivation or LayerKind.OtherActivation or LayerKind.Opaque }:
-                        pending = ImmutableHashSet<LayerNode>.Empty;
-                        break;
                     case RepeatNode repeat:
-                        pending = Walk(repeat.Body, pending, found);
+                        after = Walk(repeat.Body, pending);
                         if (repeat.Count > 1)
                         {
                             // A second pass finds a layer at the end of the body that feeds a ReLU at its start.
-                            pending = Walk(repeat.Body, pending, found);
+                            after = Walk(repeat.Body, after);
                         }
 
                         break;
                     case BranchNode branch:
-                        var start = pending;
-                        pending = branch.Paths.Aggregate(ImmutableHashSet<LayerNode>.Empty, (merged, branchPath) => merged.Union(Walk(branchPath, start, found)));
+                        after = branch.Paths.Aggregate(ImmutableHashSet<LayerNode>.Empty, (merged, branchPath) => merged.Union(Walk(branchPath, pending)));
+                        break;
+                    default:
+                        after = pending;
                         break;
                 }
-            }
 
-            return pending;
+                byState[pending] = after;
+                return after;
+            }
         }
 
         private static long Cap(long value) => Math.Min(value, Saturation);
@@ -107,6 +161,7 @@ namespace GradGuard.Analyzers.NetworkModel
         {
             private readonly Func<LayerNode, RunRole> role;
             private readonly long threshold;
+            private readonly Dictionary<Node, Dictionary<Run, Run>> walked = new();
 
             private Runs(Func<LayerNode, RunRole> role, long threshold)
             {
@@ -131,17 +186,33 @@ namespace GradGuard.Analyzers.NetworkModel
             {
                 foreach (var node in path)
                 {
-                    run = node switch
+                    run = node is LayerNode layer ? Step(layer, run) : Shared(node, run);
+                }
+
+                return run;
+            }
+
+            /// <summary>A stretch or branch, walked once for each run that enters it: nodes are shared between paths.</summary>
+            private Run Shared(Node node, Run run)
+            {
+                if (!walked.TryGetValue(node, out var byRun))
+                {
+                    walked[node] = byRun = new Dictionary<Run, Run>();
+                }
+
+                if (!byRun.TryGetValue(run, out var after))
+                {
+                    after = node switch
                     {
-                        LayerNode layer => Step(layer, run),
                         RepeatNode repeat => Repeat(repeat, run),
                         BranchNode { Kind: JoinKind.Skip } skip => Skip(skip, run),
                         BranchNode branch => Branch(branch, run),
                         _ => run,
                     };
+                    byRun[run] = after;
                 }
 
-                return run;
+                return after;
             }
 
             private Run Step(LayerNode layer, Run run)
@@ -237,7 +308,7 @@ namespace GradGuard.Analyzers.NetworkModel
             }
 
             /// <summary>A run so far: its length and its members, as a list shared between the runs that extend it.</summary>
-            private readonly struct Run
+            private readonly struct Run : IEquatable<Run>
             {
                 private Run(long length, MemberList? members)
                 {
@@ -254,6 +325,12 @@ namespace GradGuard.Analyzers.NetworkModel
                 public Run With(LayerNode layer, long added) => new(Cap(Length + added), new MemberList(layer, Members));
 
                 public Run Longer(long added) => new(Cap(Length + added), Members);
+
+                public bool Equals(Run other) => Length == other.Length && ReferenceEquals(Members, other.Members);
+
+                public override bool Equals(object? obj) => obj is Run other && Equals(other);
+
+                public override int GetHashCode() => unchecked((int)Length * 397) ^ (Members?.GetHashCode() ?? 0);
             }
 
             private sealed class MemberList

@@ -17,7 +17,7 @@ namespace GradGuard.Analyzers.NetworkModel
                 or "ConvTranspose1d" or "ConvTranspose2d" or "ConvTranspose3d" => LayerKind.Weight,
             "Sigmoid" or "Tanh" or "Hardsigmoid" or "Hardtanh" or "LogSigmoid" or "Softsign" => LayerKind.SaturatingActivation,
             "ReLU" or "ReLU6" or "LeakyReLU" or "PReLU" or "RReLU" => LayerKind.ReluActivation,
-            "GELU" or "SiLU" or "ELU" or "CELU" or "SELU" or "Mish" or "Softplus" or "Softmax" or "LogSoftmax" => LayerKind.OtherActivation,
+            "GELU" or "SiLU" or "ELU" or "CELU" or "SELU" or "Mish" or "Hardswish" or "Softplus" or "Softmax" or "LogSoftmax" => LayerKind.OtherActivation,
             "BatchNorm1d" or "BatchNorm2d" or "BatchNorm3d"
                 or "InstanceNorm1d" or "InstanceNorm2d" or "InstanceNorm3d"
                 or "LayerNorm" or "GroupNorm" or "LocalResponseNorm" or "RMSNorm" => LayerKind.Normalization,
@@ -30,7 +30,7 @@ namespace GradGuard.Analyzers.NetworkModel
             "sigmoid" or "sigmoid_" or "tanh" or "tanh_"
                 or "hardsigmoid" or "hardtanh" or "logsigmoid" or "softsign" => LayerKind.SaturatingActivation,
             "relu" or "relu_" or "relu6" or "leaky_relu" or "prelu" or "rrelu" => LayerKind.ReluActivation,
-            "gelu" or "silu" or "elu" or "selu" or "mish" or "softmax" or "log_softmax" => LayerKind.OtherActivation,
+            "gelu" or "silu" or "elu" or "selu" or "mish" or "hardswish" or "softmax" or "log_softmax" => LayerKind.OtherActivation,
             "batch_norm" or "layer_norm" or "group_norm" or "instance_norm" or "normalize" => LayerKind.Normalization,
             _ => null,
         };
