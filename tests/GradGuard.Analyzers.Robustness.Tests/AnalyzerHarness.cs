@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Reflection;
+using GradGuard.Tests.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
@@ -18,19 +19,12 @@ internal static class AnalyzerHarness
 {
     public static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
-    private static readonly Assembly AnalyzerAssembly = Assembly.Load(new AssemblyName("GradGuard.Analyzers"));
-
-    private static readonly ImmutableArray<DiagnosticAnalyzer> Analyzers = Instances<DiagnosticAnalyzer>(AnalyzerAssembly);
+    private static readonly ImmutableArray<DiagnosticAnalyzer> Analyzers = AnalyzerCompilations.Analyzers;
 
     private static readonly ImmutableArray<CodeFixProvider> CodeFixes =
-        Instances<CodeFixProvider>(Assembly.Load(new AssemblyName("GradGuard.Analyzers.CodeFixes")));
+        AnalyzerCompilations.Instances<CodeFixProvider>(Assembly.Load(new AssemblyName("GradGuard.Analyzers.CodeFixes")));
 
-    private static readonly ImmutableArray<MetadataReference> References = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
-        .Split(Path.PathSeparator)
-        .Where(path => Path.GetFileName(path).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(path) is "mscorlib.dll" or "netstandard.dll")
-        .Append(typeof(TorchSharp.torch).Assembly.Location)
-        .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))
-        .ToImmutableArray();
+    private static readonly ImmutableArray<MetadataReference> References = AnalyzerCompilations.References;
 
     private static readonly CSharpCompilationOptions LibraryOptions = new(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable);
 
@@ -137,11 +131,6 @@ internal static class AnalyzerHarness
 
         return computed;
     }
-
-    private static ImmutableArray<T> Instances<T>(Assembly assembly) => assembly.GetTypes()
-        .Where(type => typeof(T).IsAssignableFrom(type) && !type.IsAbstract && type.GetConstructor(Type.EmptyTypes) is not null)
-        .Select(type => (T)Activator.CreateInstance(type)!)
-        .ToImmutableArray();
 }
 
 /// <summary>What one harness run found: problems (empty when all is well), GradGuard diagnostics reported, and code actions computed.</summary>

@@ -1,4 +1,5 @@
 using GradGuard.Analyzers;
+using GradGuard.Tests.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -45,7 +46,7 @@ public class RobustnessTests
         var compilation = CSharpCompilation.Create(
             "Typing",
             [CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Latest))],
-            [.. Basic.References, MetadataReference.CreateFromFile(typeof(TorchSharp.torch).Assembly.Location)],
+            AnalyzerCompilations.References,
             new CSharpCompilationOptions(OutputKind.ConsoleApplication));
         var analyzers = compilation.WithAnalyzers([new GradientFlowAnalyzer()], new CompilationWithAnalyzersOptions(
             new AnalyzerOptions([]), onAnalyzerException: (exception, _, _) => throw exception, concurrentAnalysis: false, logAnalyzerExecutionTime: false));
@@ -53,14 +54,5 @@ public class RobustnessTests
         var diagnostics = await analyzers.GetAllDiagnosticsAsync();
 
         Assert.DoesNotContain(diagnostics, d => d.Id == "AD0001");
-    }
-
-    private static class Basic
-    {
-        public static IEnumerable<MetadataReference> References { get; } =
-            ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
-            .Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "netstandard.dll" or "mscorlib.dll")
-            .Select(p => MetadataReference.CreateFromFile(p))
-            .ToList();
     }
 }

@@ -236,7 +236,8 @@ namespace GradGuard.Analyzers.NetworkModel
                     return run;
                 }
 
-                if (repeat.Count > 1 && Unbroken(repeat.Body) is { } members)
+                var members = new List<LayerNode>();
+                if (repeat.Count > 1 && Unbroken(repeat.Body, members) is { } length)
                 {
                     var extended = run;
                     foreach (var member in members)
@@ -244,7 +245,7 @@ namespace GradGuard.Analyzers.NetworkModel
                         extended = extended.With(member, 0);
                     }
 
-                    return extended.Longer(Cap(repeat.Count * members.Count));
+                    return extended.Longer(Cap(repeat.Count * length));
                 }
 
                 var afterFirst = Walk(repeat.Body, run);
@@ -272,25 +273,37 @@ namespace GradGuard.Analyzers.NetworkModel
                     : outs.Aggregate((a, b) => b.Length > a.Length ? b : a);
             }
 
-            /// <summary>The members of a stretch with nothing in it that ends a run (nested stretches included); null if something does.</summary>
-            private List<LayerNode>? Unbroken(ImmutableArray<Node> body)
+            /// <summary>
+            /// The length of a stretch with nothing in it that ends a run (nested stretches counted as often as they
+            /// repeat), collecting its members; null if something in it ends a run or it branches.
+            /// </summary>
+            private long? Unbroken(ImmutableArray<Node> body, List<LayerNode> members)
             {
-                var members = new List<LayerNode>();
+                long length = 0;
                 foreach (var node in body)
                 {
                     switch (node)
                     {
                         case LayerNode layer when role(layer) == RunRole.Member:
                             members.Add(layer);
+                            length++;
                             break;
                         case LayerNode layer when role(layer) == RunRole.Break:
                             return null;
-                        case RepeatNode or BranchNode:
+                        case RepeatNode repeat:
+                            if (Unbroken(repeat.Body, members) is not { } inner)
+                            {
+                                return null;
+                            }
+
+                            length = Cap(length + Cap(repeat.Count * inner));
+                            break;
+                        case BranchNode:
                             return null;
                     }
                 }
 
-                return members;
+                return length;
             }
 
             private void End(Run run)
