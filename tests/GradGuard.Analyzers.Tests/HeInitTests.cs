@@ -1,6 +1,9 @@
 namespace GradGuard.Analyzers.Tests;
 
-/// <summary>GG0002: what counts as He initialisation, read from the init calls' arguments.</summary>
+/// <summary>
+/// GG0002: what counts as He initialisation, read from the init calls' arguments, and which layers form a run:
+/// consecutive weight layers feeding ReLU with no normalisation layer or skip connection between them.
+/// </summary>
 public class HeInitTests
 {
     [Fact]
@@ -154,6 +157,117 @@ public class HeInitTests
                 }
 
                 var model = nn.Sequential(layers);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Batch_norm_after_every_convolution_resets_the_run() => Verify.Diagnostics("""
+        class Program
+        {
+            static void Main()
+            {
+                var layers = new List<Module<Tensor, Tensor>>();
+                for (int i = 0; i < 8; i++)
+                {
+                    layers.Add(nn.Conv2d(16, 16, 3, padding: 1));
+                    layers.Add(nn.BatchNorm2d(16));
+                    layers.Add(nn.ReLU());
+                }
+
+                var model = nn.Sequential(layers);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task A_skip_connection_between_layers_resets_the_run() => Verify.Diagnostics("""
+        class Block : Module<Tensor, Tensor>
+        {
+            private readonly Linear first = nn.Linear(8, 8);
+            private readonly Linear second = nn.Linear(8, 8);
+
+            public Block() : base(nameof(Block)) => RegisterComponents();
+
+            public override Tensor forward(Tensor x) => nn.functional.relu(x + second.forward(nn.functional.relu(first.forward(x))));
+        }
+
+        class Program
+        {
+            static void Main()
+            {
+                var model = nn.Sequential(new Block(), new Block(), new Block(), new Block());
+            }
+        }
+        """);
+
+    [Fact]
+    public Task A_layer_feeding_no_ReLU_ends_the_run() => Verify.Diagnostics("""
+        class Program
+        {
+            static void Main()
+            {
+                var model = nn.Sequential(
+                    nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(),
+                    nn.Linear(8, 8),
+                    nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(),
+                    nn.Linear(8, 1));
+            }
+        }
+        """);
+
+    [Fact]
+    public Task A_He_initialised_layer_stays_in_its_run_and_the_others_are_reported() => Verify.Diagnostics("""
+        class Program
+        {
+            static void Main()
+            {
+                var first = nn.Linear(8, 8);
+                nn.init.kaiming_normal_(first.weight);
+                var model = nn.Sequential(first, nn.ReLU(), {|GG0002:nn.Linear(8, 8)|}, nn.ReLU(), {|GG0002:nn.Linear(8, 8)|}, nn.ReLU(), nn.Linear(8, 1));
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Explicit_distributions_are_left_to_the_rule_that_judges_their_scale() => Verify.Diagnostics("""
+        class Program
+        {
+            static void Main()
+            {
+                var model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1));
+                foreach (var module in model.modules())
+                {
+                    if (module is Linear linear)
+                    {
+                        nn.init.normal_(linear.weight, 0, 0.02);
+                    }
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Different_inits_on_undecided_branches_leave_the_layer_unjudged() => Verify.Diagnostics("""
+        class Program
+        {
+            static void Main(string[] args)
+            {
+                var model = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU());
+                foreach (var module in model.modules())
+                {
+                    if (module is Linear linear)
+                    {
+                        if (args.Length > 0)
+                        {
+                            nn.init.kaiming_normal_(linear.weight);
+                        }
+                        else
+                        {
+                            nn.init.xavier_normal_(linear.weight);
+                        }
+                    }
+                }
             }
         }
         """);
