@@ -60,7 +60,7 @@ public class TypedPrefixTests
     /// </summary>
     private static IEnumerable<(string Name, string Source)> RepositorySources()
     {
-        string root = RepositoryRoot();
+        string root = Repository.Root;
         var files = new[] { "samples", "tests" }
             .SelectMany(folder => Directory.EnumerateFiles(Path.Combine(root, folder), "*.cs", SearchOption.AllDirectories))
             .Where(path => !path.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !path.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}"))
@@ -85,18 +85,5 @@ public class TypedPrefixTests
                 yield return ($"{name}#{index++}", literal);
             }
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "GradGuard.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("GradGuard.sln was not found above the test's output folder.");
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using GradGuard.Tests.Shared;
 
 namespace GradGuard.Analyzers.Tests;
 
@@ -131,23 +132,4 @@ public sealed class ToolchainFixture : IDisposable
     }
 
     public void Dispose() => Directory.Delete(scratch, recursive: true);
-}
-
-/// <summary>The checkout the tests run from.</summary>
-internal static class Repository
-{
-    public static string Root { get; } = Find();
-
-    private static string Find()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "GradGuard.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("GradGuard.sln not found above " + AppContext.BaseDirectory);
-    }
 }

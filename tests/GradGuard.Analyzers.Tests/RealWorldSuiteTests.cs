@@ -22,7 +22,7 @@ public sealed partial class RealWorldSuiteTests(ITestOutputHelper output)
     [Fact]
     public async Task Every_model_gets_exactly_its_expected_diagnostics()
     {
-        var cases = Cases().ToList();
+        var cases = Repository.RealWorldModels().ToList();
         var expected = new List<Finding>();
         var actual = new List<Finding>();
         var problems = new List<string>();
@@ -45,20 +45,6 @@ public sealed partial class RealWorldSuiteTests(ITestOutputHelper output)
 
         Assert.True(cases.Count >= 30, $"the suite holds {cases.Count} cases; it is meant to hold at least 30");
         Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
-    }
-
-    /// <summary>The cases: each .cs file at the top of the suite, and each folder.</summary>
-    private static IEnumerable<(string Name, IReadOnlyList<string> Files)> Cases()
-    {
-        foreach (var file in Directory.EnumerateFiles(SuiteRoot, "*.cs").Order(StringComparer.Ordinal))
-        {
-            yield return (Path.GetFileNameWithoutExtension(file), new[] { file });
-        }
-
-        foreach (var folder in Directory.EnumerateDirectories(SuiteRoot).Order(StringComparer.Ordinal))
-        {
-            yield return (Path.GetFileName(folder), Directory.EnumerateFiles(folder, "*.cs").Order(StringComparer.Ordinal).ToList());
-        }
     }
 
     [GeneratedRegex(@"^// expect: (?:none|(?<rule>[A-Z]+[0-9]+@[0-9]+(?:,[0-9]+)*)(?: (?<rule>[A-Z]+[0-9]+@[0-9]+(?:,[0-9]+)*))*)\s*$")]

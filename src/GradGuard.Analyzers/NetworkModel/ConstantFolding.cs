@@ -62,8 +62,10 @@ namespace GradGuard.Analyzers.NetworkModel
                     BinaryOperatorKind.Add => ConstantValue.Of(x + y),
                     BinaryOperatorKind.Subtract => ConstantValue.Of(x - y),
                     BinaryOperatorKind.Multiply => ConstantValue.Of(x * y),
-                    BinaryOperatorKind.Divide when y != 0 => ConstantValue.Of(x / y),
-                    BinaryOperatorKind.Remainder when y != 0 => ConstantValue.Of(x % y),
+                    BinaryOperatorKind.Divide when y != 0 && y != -1 => ConstantValue.Of(x / y),
+                    BinaryOperatorKind.Divide when y == -1 => ConstantValue.Of(unchecked(-x)),
+                    BinaryOperatorKind.Remainder when y != 0 && y != -1 => ConstantValue.Of(x % y),
+                    BinaryOperatorKind.Remainder when y == -1 => ConstantValue.Of(0L),
                     BinaryOperatorKind.LeftShift => ConstantValue.Of(x << (int)(y & 63)),
                     BinaryOperatorKind.RightShift => ConstantValue.Of(x >> (int)(y & 63)),
                     _ => Compare(kind, x.CompareTo(y)),
@@ -88,7 +90,7 @@ namespace GradGuard.Analyzers.NetworkModel
         public static ConstantValue? Unary(UnaryOperatorKind kind, ConstantValue operand) => (kind, operand.Value) switch
         {
             (UnaryOperatorKind.Not, bool flag) => ConstantValue.Of(!flag),
-            (UnaryOperatorKind.Minus, long number) => ConstantValue.Of(-number),
+            (UnaryOperatorKind.Minus, long number) => ConstantValue.Of(unchecked(-number)),
             (UnaryOperatorKind.Minus, double number) => ConstantValue.Of(-number),
             (UnaryOperatorKind.Plus, _) => operand,
             _ => null,

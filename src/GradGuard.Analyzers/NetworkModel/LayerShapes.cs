@@ -31,6 +31,11 @@ namespace GradGuard.Analyzers.NetworkModel
             var dimensions = typeName[typeName.Length - 2] - '0';
             var kernel = Kernel(arguments.FirstOrDefault(a => a.Key.Name is "kernel_size" or "kernelSize").Value, dimensions);
             var (inputs, outputs, groups) = (Size("in_channels", "inputChannel"), Size("out_channels", "outputChannel"), Size("groups") ?? 1);
+            if (groups <= 0)
+            {
+                return null;
+            }
+
             return typeName.StartsWith("ConvTranspose", System.StringComparison.Ordinal)
                 ? new WeightShape(outputs / groups * kernel, inputs * kernel)
                 : new WeightShape(inputs / groups * kernel, outputs * kernel);

@@ -53,9 +53,9 @@ namespace GradGuard.Analyzers.NetworkModel
             var count = (arguments.ElementAtOrDefault(1) as ConstantValue)?.AsLong;
             return name switch
             {
-                "Range" when first is { } start && count is { } length && length <= MaxElementsIterated =>
+                "Range" when first is { } start && count is { } length && length >= 0 && length <= MaxElementsIterated =>
                     new SequenceValue(Enumerable.Range(0, (int)length).Select(i => (Value?)ConstantValue.Of(start + i))),
-                "Repeat" when count is { } times && times <= MaxElementsIterated => Repeat(arguments[0], times),
+                "Repeat" when count is { } times && times >= 0 && times <= MaxElementsIterated => Repeat(arguments[0], times),
                 _ => null,
             };
         }
@@ -123,7 +123,7 @@ namespace GradGuard.Analyzers.NetworkModel
                 case "Add" or "Push" or "Enqueue" or "append":
                     sequence.Elements.Add(first);
                     return null;
-                case "Insert" when number is { } at && at <= sequence.Elements.Count:
+                case "Insert" when number is { } at && at >= 0 && at <= sequence.Elements.Count:
                     sequence.Elements.Insert((int)at, arguments.ElementAtOrDefault(1));
                     return null;
                 case "AddRange" or "extend":
@@ -156,12 +156,13 @@ namespace GradGuard.Analyzers.NetworkModel
                     return ElementAt(sequence, name is "ElementAt" or "ElementAtOrDefault" ? first : name == "First" ? ConstantValue.Of(0L) : LastIndex(sequence));
                 case "Skip" or "Take" or "SkipLast" or "TakeLast" when number is { } n && sequence.IsComplete:
                     var count = sequence.Elements.Count;
+                    var part = (int)System.Math.Max(0, System.Math.Min(n, count));
                     var kept = name switch
                     {
-                        "Skip" => sequence.Elements.Skip((int)n),
-                        "Take" => sequence.Elements.Take((int)n),
-                        "SkipLast" => sequence.Elements.Take(System.Math.Max(0, count - (int)n)),
-                        _ => sequence.Elements.Skip(System.Math.Max(0, count - (int)n)),
+                        "Skip" => sequence.Elements.Skip(part),
+                        "Take" => sequence.Elements.Take(part),
+                        "SkipLast" => sequence.Elements.Take(count - part),
+                        _ => sequence.Elements.Skip(count - part),
                     };
                     return new SequenceValue(kept);
                 case "Concat" when first is SequenceValue other:
@@ -389,7 +390,7 @@ namespace GradGuard.Analyzers.NetworkModel
             }
 
             var length = array.DimensionSizes.Length == 1 ? (Eval(array.DimensionSizes[0], frame) as ConstantValue)?.AsLong : null;
-            return length is { } known && known <= MaxElementsIterated
+            return length is { } known && known >= 0 && known <= MaxElementsIterated
                 ? new SequenceValue(Enumerable.Repeat<Value?>(null, (int)known))
                 : new SequenceValue(Enumerable.Empty<Value?>()) { IsComplete = false };
         }

@@ -94,7 +94,7 @@ namespace GradGuard.Analyzers.NetworkModel
             {
                 var start = (Eval(range.Arguments[0].Value, frame) as ConstantValue)?.AsLong;
                 var count = (Eval(range.Arguments[1].Value, frame) as ConstantValue)?.AsLong;
-                if (start is not null && count is { } known && known <= MaxUnrolled && Reads(loop.Body, loop.Locals))
+                if (start is not null && count is { } known && known >= 0 && known <= MaxUnrolled && Reads(loop.Body, loop.Locals))
                 {
                     ForEachElement(loop, Enumerable.Range(0, (int)known).Select(i => (Value?)ConstantValue.Of(start.Value + i)), frame);
                 }
