@@ -47,17 +47,23 @@ if (commandLine.Parts.Contains("soak"))
 if (commandLine.Parts.Contains("analyzers"))
 {
     Console.WriteLine("Analyzers: generated projects compiled without and with GradGuard.Analyzers ...");
-    AnalyzerOverhead.Run(new AnalyzerSettings(FileCounts: new[] { 50, 200, 800 }, Repetitions: commandLine.Full ? 5 : 2), summary);
+    AnalyzerOverhead.Run(new AnalyzerSettings(FileCounts: commandLine.Sizes ?? new[] { 50, 200, 800 }, Repetitions: commandLine.Full ? 5 : 2), summary);
 }
 
 if (commandLine.Parts.Contains("build"))
 {
     Console.WriteLine("Builds: generated SDK projects built with dotnet build without and with GradGuard.Analyzers ...");
     RealBuildOverhead.Run(new RealBuildSettings(
-        FileCounts: commandLine.Full ? new[] { 50, 200, 800 } : new[] { 50, 200 },
+        FileCounts: commandLine.Sizes ?? (commandLine.Full ? new[] { 50, 200, 800 } : new[] { 50, 200 }),
         Rounds: commandLine.Full ? 15 : 3,
         CallbackTimingBuilds: commandLine.Full ? 3 : 1),
         summary);
+}
+
+if (commandLine.Parts.Contains("realworld"))
+{
+    Console.WriteLine("Real-world models: the regression suite's networks built as one project with GradGuard.Analyzers ...");
+    RealWorldBuild.Run(builds: commandLine.Full ? 5 : 3, summary);
 }
 
 summary.Add("run.seconds", Stopwatch.GetElapsedTime(started).TotalSeconds, "F0");

@@ -54,40 +54,47 @@ namespace GradGuard.Analyzers
         }
 
         /// <summary>
-        /// Found under a lock, so files analysed at the same time wait for the one that finds them. A search that is
-        /// cancelled leaves nothing behind, and the next file searches again.
+        /// Found once: every file that asks before they are known helps find the networks (see
+        /// <see cref="CompilationNetworks"/>), and the first to have them runs the rules. A search that is cancelled
+        /// leaves what it found for the next file.
         /// </summary>
         private Dictionary<SyntaxTree, List<Diagnostic>> DiagnosticsByFile(CancellationToken cancellationToken)
         {
+            if (Volatile.Read(ref byFile) is { } known)
+            {
+                return known;
+            }
+
+            var diagnostics = find(cancellationToken);
             lock (gate)
             {
-                if (byFile is null)
+                return byFile ??= ByFile(diagnostics);
+            }
+        }
+
+        private static Dictionary<SyntaxTree, List<Diagnostic>> ByFile(IEnumerable<Diagnostic> diagnostics)
+        {
+            var found = new Dictionary<SyntaxTree, List<Diagnostic>>();
+            var reported = new Dictionary<string, HashSet<Location>>(StringComparer.Ordinal);
+            foreach (var diagnostic in diagnostics)
+            {
+                if (!reported.TryGetValue(diagnostic.Id, out var locations))
                 {
-                    var found = new Dictionary<SyntaxTree, List<Diagnostic>>();
-                    var reported = new Dictionary<string, HashSet<Location>>(StringComparer.Ordinal);
-                    foreach (var diagnostic in find(cancellationToken))
-                    {
-                        if (!reported.TryGetValue(diagnostic.Id, out var locations))
-                        {
-                            reported[diagnostic.Id] = locations = new HashSet<Location>();
-                        }
-
-                        if (diagnostic.Location.SourceTree is { } tree && locations.Add(diagnostic.Location))
-                        {
-                            if (!found.TryGetValue(tree, out var inFile))
-                            {
-                                found[tree] = inFile = new List<Diagnostic>();
-                            }
-
-                            inFile.Add(diagnostic);
-                        }
-                    }
-
-                    byFile = found;
+                    reported[diagnostic.Id] = locations = new HashSet<Location>();
                 }
 
-                return byFile;
+                if (diagnostic.Location.SourceTree is { } tree && locations.Add(diagnostic.Location))
+                {
+                    if (!found.TryGetValue(tree, out var inFile))
+                    {
+                        found[tree] = inFile = new List<Diagnostic>();
+                    }
+
+                    inFile.Add(diagnostic);
+                }
             }
+
+            return found;
         }
 
         private bool IsInGeneratedCodeDeclaration(Location location, CancellationToken cancellationToken)

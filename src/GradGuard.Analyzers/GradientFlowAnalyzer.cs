@@ -43,8 +43,13 @@ namespace GradGuard.Analyzers
                 }
 
                 var models = new SemanticModels(start.Compilation);
+                var networks = new CompilationNetworks(start.Compilation, torch, models);
                 var reports = new DiagnosticReports(start.Compilation, models, cancellationToken =>
-                    Check(CompilationNetworks.Find(start.Compilation, torch, models, cancellationToken), start.Options));
+                {
+                    // Found before the reports' lock is taken: every thread that arrives meanwhile helps find them.
+                    var found = networks.Find(cancellationToken);
+                    return Check(found, start.Options);
+                });
                 start.RegisterSemanticModelAction(file =>
                 {
                     // In a build, a file's semantic-model actions run after the compiler has compiled every method body

@@ -18,6 +18,8 @@ namespace GradGuard.Analyzers.NetworkModel
         public static ConstantValue? From(object? value) => value switch
         {
             null => ConstantValue.Null,
+            int number => ConstantValue.Of(number),
+            long number => ConstantValue.Of(number),
             bool flag => ConstantValue.Of(flag),
             string text => ConstantValue.Of(text),
             char character => ConstantValue.Of(character.ToString()),

@@ -24,10 +24,10 @@ namespace GradGuard.Analyzers.NetworkModel
         public static WeightInit? Classify(IInvocationOperation call, Func<IOperation, double?> number)
         {
             var name = call.TargetMethod.Name;
-            var scale = call.Arguments
-                .Where(a => a.Parameter is not null && a.Parameter.Type.SpecialType is SpecialType.System_Double or SpecialType.System_Single or SpecialType.System_Int32 or SpecialType.System_Int64)
-                .OrderBy(a => a.Parameter!.Ordinal)
-                .Select(a => number(a.Value))
+            // The numbers in the order of the parameters that take them: the arguments come in the order they are written.
+            var scale = call.TargetMethod.Parameters
+                .Where(p => p.Type.SpecialType is SpecialType.System_Double or SpecialType.System_Single or SpecialType.System_Int32 or SpecialType.System_Int64)
+                .Select(p => call.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == p.Ordinal) is { } argument ? number(argument.Value) : null)
                 .ToList();
             double? At(int index) => index < scale.Count ? scale[index] : null;
             var syntax = call.Syntax;

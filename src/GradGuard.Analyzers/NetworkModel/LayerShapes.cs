@@ -65,8 +65,20 @@ namespace GradGuard.Analyzers.NetworkModel
                 return (size as ConstantValue)?.AsLong is { } side ? (long)System.Math.Pow(side, dimensions) : null;
             }
 
-            var lengths = sides.Select(s => (s as ConstantValue)?.AsLong).ToList();
-            return lengths.Count > 0 && lengths.All(l => l is not null) ? lengths.Aggregate(1L, (product, l) => product * l!.Value) : null;
+            long product = 1;
+            var any = false;
+            foreach (var side in sides)
+            {
+                if ((side as ConstantValue)?.AsLong is not { } length)
+                {
+                    return null;
+                }
+
+                product *= length;
+                any = true;
+            }
+
+            return any ? product : null;
         }
     }
 }

@@ -214,7 +214,7 @@ namespace GradGuard.Analyzers.NetworkModel
             }
         }
 
-        private readonly struct ContainerLength
+        private sealed class ContainerLength
         {
             public ContainerLength(Value container, int length)
             {

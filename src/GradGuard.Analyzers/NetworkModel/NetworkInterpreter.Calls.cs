@@ -131,7 +131,7 @@ namespace GradGuard.Analyzers.NetworkModel
 
                 var outermost = instantiationDepth == 0;
                 var instance = Instantiate(type, creation.Constructor, arguments);
-                if (instance is not null && outermost)
+                if (instance is not null && outermost && !builtOutsideModules.Contains(instance))
                 {
                     builtOutsideModules.Add(instance);
                 }

@@ -15,23 +15,23 @@ namespace GradGuard.Analyzers.NetworkModel
         private Value? EvalLibraryCall(IMethodSymbol method, Value? subject, IReadOnlyList<Value?> arguments)
         {
             var name = method.Name;
-            var container = method.ContainingType?.ToDisplayString();
-            if (container == "System.Math" && arguments.All(a => a is ConstantValue))
+            var container = method.ContainingType;
+            if (IsSystemType(container, "Math") && arguments.All(a => a is ConstantValue))
             {
                 return ConstantFolding.MathCall(name, arguments.Cast<ConstantValue>().ToList());
             }
 
-            if (container == "System.Convert" && arguments.Count == 1 && arguments[0] is ConstantValue converted)
+            if (IsSystemType(container, "Convert") && arguments.Count == 1 && arguments[0] is ConstantValue converted)
             {
                 return ConstantFolding.Convert(converted, method.ReturnType);
             }
 
-            if (container == "string" && name is "IsNullOrEmpty" or "IsNullOrWhiteSpace" && arguments.Count == 1)
+            if (container?.SpecialType == SpecialType.System_String && name is "IsNullOrEmpty" or "IsNullOrWhiteSpace" && arguments.Count == 1)
             {
                 return arguments[0] is ConstantValue text ? ConstantValue.Of(string.IsNullOrWhiteSpace(text.Value as string)) : null;
             }
 
-            if (container == "System.Linq.Enumerable" && subject is null)
+            if (subject is null && IsLinqEnumerable(container))
             {
                 return Generate(name, arguments);
             }
@@ -359,7 +359,7 @@ namespace GradGuard.Analyzers.NetworkModel
                 return modules;
             }
 
-            if (type.AllInterfaces.Any(i => i.OriginalDefinition.ToDisplayString() == "System.Collections.Generic.IDictionary<TKey, TValue>"))
+            if (type.AllInterfaces.Any(i => i is { Name: "IDictionary", Arity: 2, ContainingNamespace: { Name: "Generic", ContainingNamespace.Name: "Collections" } }))
             {
                 return new DictionaryValue();
             }
@@ -445,5 +445,12 @@ namespace GradGuard.Analyzers.NetworkModel
                 _ => false,
             };
         }
+
+        /// <summary>A type of the <c>System</c> namespace, told by name: cheaper than formatting the symbol.</summary>
+        private static bool IsSystemType(ITypeSymbol? type, string name) =>
+            type?.Name == name && type.ContainingNamespace is { Name: "System", ContainingNamespace.IsGlobalNamespace: true };
+
+        private static bool IsLinqEnumerable(ITypeSymbol? type) =>
+            type?.Name == "Enumerable" && type.ContainingNamespace is { Name: "Linq", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } };
     }
 }

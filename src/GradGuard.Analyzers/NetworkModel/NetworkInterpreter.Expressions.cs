@@ -363,7 +363,13 @@ namespace GradGuard.Analyzers.NetworkModel
 
             if (left is TupleValue x && right is TupleValue y && x.Elements.Length == y.Elements.Length)
             {
-                return x.Elements.Zip(y.Elements, Equal).Aggregate((bool?)true, And);
+                bool? equal = true;
+                for (var index = 0; index < x.Elements.Length; index++)
+                {
+                    equal = And(equal, Equal(x.Elements[index], y.Elements[index]));
+                }
+
+                return equal;
             }
 
             var (nullSide, other) = left is ConstantValue { IsNull: true } ? (left, right) : (right, left);

@@ -89,8 +89,7 @@ namespace GradGuard.Analyzers.NetworkModel
         private void ExecuteForEach(IForEachLoopOperation loop, Frame frame)
         {
             var collection = Unwrap(loop.Collection);
-            if (collection is IInvocationOperation { TargetMethod.Name: "Range", Arguments.Length: 2 } range
-                && range.TargetMethod.ContainingType.ToDisplayString() == "System.Linq.Enumerable")
+            if (collection is IInvocationOperation { TargetMethod.Name: "Range", Arguments.Length: 2 } range && IsLinqEnumerable(range.TargetMethod.ContainingType))
             {
                 var start = (Eval(range.Arguments[0].Value, frame) as ConstantValue)?.AsLong;
                 var count = (Eval(range.Arguments[1].Value, frame) as ConstantValue)?.AsLong;

@@ -244,7 +244,12 @@ namespace GradGuard.Analyzers.NetworkModel
                 return tensors.FirstOrDefault();
             }
 
-            var shared = tensors.Skip(1).Aggregate(tensors[0].Path.Length, (length, t) => System.Math.Min(length, CommonPrefixLength(tensors[0].Path, t.Path)));
+            var shared = tensors[0].Path.Length;
+            foreach (var tensor in tensors)
+            {
+                shared = System.Math.Min(shared, CommonPrefixLength(tensors[0].Path, tensor.Path));
+            }
+
             var branches = tensors.Select(t => t.Path.RemoveRange(0, shared)).Distinct(PathComparer.Instance).ToImmutableArray();
             if (branches.All(b => b.IsEmpty) || branches.Length == 1)
             {

@@ -33,6 +33,7 @@ namespace GradGuard.Analyzers.NetworkModel
         private readonly HashSet<ISymbol> reached = new(SymbolEqualityComparer.Default);
         private readonly List<ModuleValue> builtOutsideModules = new();
         private readonly Dictionary<ISymbol, Value?> statics = new(SymbolEqualityComparer.Default);
+        private readonly Dictionary<InstanceKey, ModuleValue> instances = new();
         private int callDepth;
         private int instantiationDepth;
         private int steps;
@@ -137,12 +138,19 @@ namespace GradGuard.Analyzers.NetworkModel
 
         /// <summary>
         /// Builds an instance of a custom module class: field initialisers, the constructor chain, then <c>forward</c>
-        /// with an input of its own, whose path becomes the instance's nodes.
+        /// with an input of its own, whose path becomes the instance's nodes. The same constructor given the same
+        /// arguments gives the same instance: its nodes are shared, which every measure over paths takes in its stride.
         /// </summary>
         private ModuleValue? Instantiate(INamedTypeSymbol type, IMethodSymbol? constructor, IReadOnlyDictionary<IParameterSymbol, Value?> arguments)
         {
             type = type.OriginalDefinition;
             reached.Add(type);
+            var key = InstanceKey.For(type, constructor, arguments);
+            if (instances.TryGetValue(key, out var built))
+            {
+                return built;
+            }
+
             if (callDepth >= MaxCallDepth || !running.Add(type))
             {
                 return null;
@@ -182,6 +190,7 @@ namespace GradGuard.Analyzers.NetworkModel
                     }
                 }
 
+                instances[key] = instance;
                 return instance;
             }
             finally

@@ -4,6 +4,7 @@ using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Text;
 
@@ -164,7 +165,7 @@ namespace GradGuard.Analyzers.NetworkModel
                 VariableDeclaratorSyntax { Parent.Parent: BaseFieldDeclarationSyntax field } => field.Modifiers,
                 _ => default,
             };
-            return modifiers.Any(m => m.ValueText is "static" or "const");
+            return modifiers.Any(SyntaxKind.StaticKeyword) || modifiers.Any(SyntaxKind.ConstKeyword);
         }
 
         private static NetworkUnit? UnitOf(SyntaxNode declaration, OperationBodies bodies, CancellationToken cancellationToken)

@@ -7,6 +7,8 @@ namespace GradGuard.Analyzers.NetworkModel
     /// <summary>One step of a network's forward path.</summary>
     internal abstract class Node
     {
+        /// <summary>The node's effective depth once measured: a node is shared by every path that reaches it.</summary>
+        internal long? MeasuredDepth { get; set; }
     }
 
     /// <summary>

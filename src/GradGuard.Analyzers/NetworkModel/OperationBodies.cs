@@ -1,4 +1,4 @@
-using System.Collections.Generic;
+using System.Collections.Concurrent;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -9,11 +9,12 @@ namespace GradGuard.Analyzers.NetworkModel
     /// <summary>
     /// The operation trees of the bodies GradGuard reads, each asked of its file's semantic model once per
     /// compilation however many networks run it: a block's constructor and <c>forward</c>, a helper, an initialiser.
+    /// Shared by the threads that model the compilation together.
     /// </summary>
     internal sealed class OperationBodies
     {
         private readonly SemanticModels models;
-        private readonly Dictionary<SyntaxNode, IOperation?> bodies = new();
+        private readonly ConcurrentDictionary<SyntaxNode, IOperation?> bodies = new();
 
         public OperationBodies(SemanticModels models) => this.models = models;
 
@@ -41,7 +42,7 @@ namespace GradGuard.Analyzers.NetworkModel
             if (!bodies.TryGetValue(syntax, out var body))
             {
                 body = models.For(syntax.SyntaxTree)?.GetOperation(syntax, cancellationToken);
-                bodies[syntax] = body;
+                bodies.TryAdd(syntax, body);
             }
 
             return body;

@@ -12,11 +12,12 @@ namespace GradGuard.Analyzers.NetworkModel
         private const long Saturation = 1_000_000;
 
         /// <summary>The fewest weight layers on any input-to-output path: a skip connection's shortcut counts, so residual stacks are shallow.</summary>
-        public static long EffectiveDepth(ImmutableArray<Node> path) => EffectiveDepth(path, new Dictionary<Node, long>());
-
-        // Paths share their nodes (a DenseNet's concatenations nest every earlier feature map in every later one), so
-        // each stretch and branch is measured once: walked as a tree, the path would be exponentially long.
-        private static long EffectiveDepth(ImmutableArray<Node> path, Dictionary<Node, long> measured)
+        /// <remarks>
+        /// Paths share their nodes (a DenseNet's concatenations nest every earlier feature map in every later one), so
+        /// each stretch and branch is measured once and keeps its depth: walked as a tree, the path would be
+        /// exponentially long.
+        /// </remarks>
+        public static long EffectiveDepth(ImmutableArray<Node> path)
         {
             long depth = 0;
             foreach (var node in path)
@@ -27,18 +28,13 @@ namespace GradGuard.Analyzers.NetworkModel
                     continue;
                 }
 
-                if (!measured.TryGetValue(node, out var nodeDepth))
+                node.MeasuredDepth ??= node switch
                 {
-                    nodeDepth = node switch
-                    {
-                        RepeatNode repeat => Cap(repeat.Count * EffectiveDepth(repeat.Body, measured)),
-                        BranchNode branch => branch.Paths.Min(p => EffectiveDepth(p, measured)),
-                        _ => 0,
-                    };
-                    measured[node] = nodeDepth;
-                }
-
-                depth = Cap(depth + nodeDepth);
+                    RepeatNode repeat => Cap(repeat.Count * EffectiveDepth(repeat.Body)),
+                    BranchNode branch => branch.Paths.Min(EffectiveDepth),
+                    _ => 0,
+                };
+                depth = Cap(depth + node.MeasuredDepth.Value);
             }
 
             return depth;
@@ -162,6 +158,7 @@ namespace GradGuard.Analyzers.NetworkModel
             private readonly Func<LayerNode, RunRole> role;
             private readonly long threshold;
             private readonly Dictionary<Node, Dictionary<Run, Run>> walked = new();
+            private readonly Dictionary<LayerNode, RunMember> members = new();
 
             private Runs(Func<LayerNode, RunRole> role, long threshold)
             {
@@ -172,8 +169,8 @@ namespace GradGuard.Analyzers.NetworkModel
             /// <summary>The longest run on the path.</summary>
             public long Longest { get; private set; }
 
-            /// <summary>The members of runs at least as long as the threshold, each with the longest such run it is in.</summary>
-            public Dictionary<LayerNode, long> MembersOfLongRuns { get; } = new();
+            /// <summary>The members of runs at least as long as the threshold, each with the longest such run it is in, in the order found.</summary>
+            public List<RunMember> MembersOfLongRuns { get; } = new();
 
             public static Runs Scan(ImmutableArray<Node> path, Func<LayerNode, RunRole> role, long threshold)
             {
@@ -316,12 +313,18 @@ namespace GradGuard.Analyzers.NetworkModel
 
                 for (var member = run.Members; member is not null; member = member.Next)
                 {
-                    MembersOfLongRuns[member.Layer] = MembersOfLongRuns.TryGetValue(member.Layer, out var known) ? Math.Max(known, run.Length) : run.Length;
+                    if (!members.TryGetValue(member.Layer, out var known))
+                    {
+                        members[member.Layer] = known = new RunMember(member.Layer);
+                        MembersOfLongRuns.Add(known);
+                    }
+
+                    known.Run = Math.Max(known.Run, run.Length);
                 }
             }
 
             /// <summary>A run so far: its length and its members, as a list shared between the runs that extend it.</summary>
-            private readonly struct Run : IEquatable<Run>
+            private sealed class Run : IEquatable<Run>
             {
                 private Run(long length, MemberList? members)
                 {
@@ -329,7 +332,7 @@ namespace GradGuard.Analyzers.NetworkModel
                     Members = members;
                 }
 
-                public static Run Empty => default;
+                public static readonly Run Empty = new(0, null);
 
                 public long Length { get; }
 
@@ -339,7 +342,7 @@ namespace GradGuard.Analyzers.NetworkModel
 
                 public Run Longer(long added) => new(Cap(Length + added), Members);
 
-                public bool Equals(Run other) => Length == other.Length && ReferenceEquals(Members, other.Members);
+                public bool Equals(Run? other) => other is not null && Length == other.Length && ReferenceEquals(Members, other.Members);
 
                 public override bool Equals(object? obj) => obj is Run other && Equals(other);
 
@@ -359,6 +362,16 @@ namespace GradGuard.Analyzers.NetworkModel
                 public MemberList? Next { get; }
             }
         }
+    }
+
+    /// <summary>A layer in a long run, and the longest such run it is in.</summary>
+    internal sealed class RunMember
+    {
+        public RunMember(LayerNode layer) => Layer = layer;
+
+        public LayerNode Layer { get; }
+
+        public long Run { get; set; }
     }
 
     /// <summary>What a layer does to a run of the kind a rule counts.</summary>

@@ -16,12 +16,12 @@ namespace GradGuard.Analyzers.Rules
         {
             var reluFed = PathMetrics.ReluFedWeightLayers(network.Path);
             var runs = PathMetrics.Runs.Scan(network.Path, layer => Role(layer, reluFed), options.MinReluLayers);
-            foreach (var member in runs.MembersOfLongRuns.OrderBy(m => m.Key.Origin?.SpanStart))
+            foreach (var member in runs.MembersOfLongRuns)
             {
-                var layer = member.Key;
+                var layer = member.Layer;
                 if (layer.Origin is not null && Problem(layer.Init.Scheme) is { } problem)
                 {
-                    yield return Diagnostic.Create(RuleIds.ReluWithoutHeInitRule, layer.Origin.GetLocation(), layer.Name, problem, member.Value);
+                    yield return Diagnostic.Create(RuleIds.ReluWithoutHeInitRule, layer.Origin.GetLocation(), layer.Name, problem, member.Run);
                 }
             }
         }

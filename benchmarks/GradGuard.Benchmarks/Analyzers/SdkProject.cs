@@ -1,0 +1,213 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using GradGuard.Benchmarks.CallbackTiming;
+
+namespace GradGuard.Benchmarks.Analyzers;
+
+/// <summary>One way of building the project: with or without GradGuard, and whether its rules can fire.</summary>
+internal sealed record BuildConfiguration(string Name, string? Analyzer, bool ReportsNothing);
+
+/// <summary>What <see cref="CallbackTimedGradientFlowAnalyzer"/> measured in the compiler process up to the end of a build.</summary>
+internal sealed record CallbackTiming(
+    double GradGuardCallbacksCpuMilliseconds,
+    double GradGuardCallbacksJitMilliseconds,
+    double CompilerCpuMilliseconds,
+    int CompilerProcessId)
+{
+    public CallbackTiming Minus(CallbackTiming earlier) => this with
+    {
+        GradGuardCallbacksCpuMilliseconds = GradGuardCallbacksCpuMilliseconds - earlier.GradGuardCallbacksCpuMilliseconds,
+        GradGuardCallbacksJitMilliseconds = GradGuardCallbacksJitMilliseconds - earlier.GradGuardCallbacksJitMilliseconds,
+        CompilerCpuMilliseconds = CompilerCpuMilliseconds - earlier.CompilerCpuMilliseconds,
+    };
+}
+
+/// <summary>The compiler's account of the analyzers' time in one build, and the GradGuard diagnostics it found.</summary>
+internal sealed record AnalyzerReport(double GradGuardMilliseconds, double AllAnalyzersMilliseconds, int GradGuardDiagnostics);
+
+/// <summary>An SDK project of TorchSharp model sources in a temporary folder, deleted on dispose.</summary>
+internal sealed partial class SdkProject : IDisposable
+{
+    private const string ReportsNothingConfig = "reports-nothing.globalconfig";
+
+    private readonly string projectFile;
+    private readonly string sarifFile;
+    private readonly string callbackTimingFile;
+
+    private SdkProject(string directory)
+    {
+        Directory = directory;
+        projectFile = Path.Combine(directory, "Models.csproj");
+        sarifFile = Path.Combine(directory, "gradguard.sarif");
+        callbackTimingFile = Path.Combine(directory, "gradguard-callback-timing.txt");
+    }
+
+    public string Directory { get; }
+
+    /// <summary>Writes the project and its sources (paths relative to the project folder) into a new temporary folder.</summary>
+    public static SdkProject Write(string label, IEnumerable<(string Path, string Text)> sources)
+    {
+        var project = new SdkProject(System.IO.Directory.CreateTempSubdirectory($"gradguard-build-{label}-").FullName);
+        File.WriteAllText(project.projectFile, ProjectFile());
+        File.WriteAllText(Path.Combine(project.Directory, ReportsNothingConfig), ReportsNothingSettings());
+        foreach (var (path, text) in sources)
+        {
+            var file = Path.Combine(project.Directory, path);
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            File.WriteAllText(file, text);
+        }
+
+        return project;
+    }
+
+    public void Restore() => Run("restore", projectFile, "-nologo", "-v:q");
+
+    /// <summary>Builds as a developer does, and returns the <c>Csc</c> task's time.</summary>
+    public double TimedBuild(BuildConfiguration configuration) =>
+        Milliseconds(
+            CscTaskTime(),
+            Build(configuration.Analyzer, $"-p:GradGuardReportsNothing={configuration.ReportsNothing}"),
+            "the Csc task's time in the performance summary");
+
+    public AnalyzerReport ReportBuild(string analyzer)
+    {
+        // The compiler prints its analyzer report only at detailed verbosity.
+        string output = Build(analyzer, "-p:ReportAnalyzer=true", "-v:d", $"-p:ErrorLog={sarifFile}");
+        return new AnalyzerReport(
+            GradGuardMilliseconds: 1000 * Seconds(GradGuardTime(), output, "GradGuard's time in the analyzer report"),
+            AllAnalyzersMilliseconds: 1000 * Seconds(TotalAnalyzerTime(), output, "the total analyzer time in the analyzer report"),
+            GradGuardDiagnostics: CountGradGuardResults());
+    }
+
+    /// <summary>
+    /// Builds with GradGuard run through <see cref="CallbackTimedGradientFlowAnalyzer"/>, in a compiler process of
+    /// the build's own or in the compiler server, and reads what it measured.
+    /// </summary>
+    public CallbackTiming CallbackTimingBuild(bool compilerServer)
+    {
+        var timingAnalyzer = typeof(CallbackTimedGradientFlowAnalyzer).Assembly.Location;
+        File.Delete(callbackTimingFile);
+        string output = Build(
+            analyzer: null,
+            $"-p:GradGuardCallbackTimingAnalyzer={timingAnalyzer}",
+            $"-p:{CallbackTimedGradientFlowAnalyzer.ResultFileProperty}={callbackTimingFile}",
+            $"-p:UseSharedCompilation={compilerServer}");
+        if (!File.Exists(callbackTimingFile))
+        {
+            var analyzerFailures = output.Split('\n').Where(line => line.Contains("CS8032") || line.Contains("AD0001"));
+            throw new InvalidOperationException(
+                $"The callback timing harness wrote no figures; what the build said of the analyzers:\n{string.Join('\n', analyzerFailures)}");
+        }
+
+        var figures = CallbackTimedGradientFlowAnalyzer.ReadResults(callbackTimingFile);
+        return new CallbackTiming(
+            figures["gradguard_callbacks_cpu_ms"],
+            figures["gradguard_callbacks_jit_ms"],
+            figures["compiler_process_cpu_ms"],
+            (int)figures["compiler_process_id"]);
+    }
+
+    /// <summary>Stops the compiler server the timing builds started, so that it does not outlive the benchmark.</summary>
+    public void ShutDownCompilerServer() => Run("build-server", "shutdown", "--vbcscompiler");
+
+    public void Dispose()
+    {
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A compiler server may still hold a file open; the temporary folder is left for the system to clean.
+        }
+    }
+
+    private int CountGradGuardResults()
+    {
+        using var sarif = JsonDocument.Parse(File.ReadAllText(sarifFile));
+        return sarif.RootElement.GetProperty("runs").EnumerateArray()
+            .SelectMany(run => run.TryGetProperty("results", out var results) ? results.EnumerateArray() : Enumerable.Empty<JsonElement>())
+            .Count(result => result.GetProperty("ruleId").GetString()?.StartsWith("GG", StringComparison.Ordinal) == true);
+    }
+
+    private string Build(string? analyzer, params string[] options) => Run(
+        new[] { "build", projectFile, "--no-restore", "--no-incremental", "-nologo", "-clp:PerformanceSummary", $"-p:GradGuardAnalyzer={analyzer}" }
+            .Concat(options)
+            .ToArray());
+
+    private string Run(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Directory };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start dotnet.");
+        var errors = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"dotnet {string.Join(' ', arguments)} failed with exit code {process.ExitCode}:\n{output}\n{errors.Result}");
+        }
+
+        return output;
+    }
+
+    private static double Milliseconds(Regex pattern, string output, string what) =>
+        double.Parse(Find(pattern, output, what), CultureInfo.InvariantCulture);
+
+    private static double Seconds(Regex pattern, string output, string what) =>
+        Find(pattern, output, what) is var text && text.StartsWith('<') ? 0 : double.Parse(text, CultureInfo.InvariantCulture);
+
+    private static string Find(Regex pattern, string output, string what) =>
+        pattern.Match(output) is { Success: true } match
+            ? match.Groups[1].Value
+            : throw new InvalidOperationException($"The build output holds no {what}.");
+
+    private static string ProjectFile() => $"""
+        <Project Sdk="Microsoft.NET.Sdk">
+          <PropertyGroup>
+            <TargetFramework>net{Environment.Version.Major}.0</TargetFramework>
+            <Nullable>enable</Nullable>
+            <!-- The generated models leave fields to RegisterComponents and do not use every field; those compiler
+                 warnings, and TorchSharp's dependency version notices, are not what is measured. -->
+            <NoWarn>$(NoWarn);NU1603;CS8618;CS8602;CS8604;CS0169</NoWarn>
+          </PropertyGroup>
+          <ItemGroup>
+            <PackageReference Include="TorchSharp" Version="{TorchSharpVersion()}" />
+          </ItemGroup>
+          <ItemGroup Condition="'$(GradGuardAnalyzer)' != ''">
+            <Analyzer Include="$(GradGuardAnalyzer)" />
+          </ItemGroup>
+          <ItemGroup Condition="'$(GradGuardCallbackTimingAnalyzer)' != ''">
+            <Analyzer Include="$(GradGuardCallbackTimingAnalyzer)" />
+            <CompilerVisibleProperty Include="{CallbackTimedGradientFlowAnalyzer.ResultFileProperty}" />
+          </ItemGroup>
+          <ItemGroup Condition="'$(GradGuardReportsNothing)' == 'true'">
+            <GlobalAnalyzerConfigFiles Include="{ReportsNothingConfig}" />
+          </ItemGroup>
+        </Project>
+        """;
+
+    private static string ReportsNothingSettings() => """
+        is_global = true
+        gradguard.GG0001.min_saturating_layers = 1000000
+        gradguard.GG0002.min_relu_layers = 1000000
+        gradguard.GG0003.min_plain_depth = 1000000
+        """;
+
+    private static string TorchSharpVersion() => typeof(global::TorchSharp.torch).Assembly.GetName().Version!.ToString(3);
+
+    [GeneratedRegex(@"^\s+(\d+) ms\s+Csc\s+\d+ calls", RegexOptions.Multiline)]
+    private static partial Regex CscTaskTime();
+
+    [GeneratedRegex(@"^\s+(<?[\d.]+)\s+\S+\s+GradGuard\.Analyzers\.GradientFlowAnalyzer", RegexOptions.Multiline)]
+    private static partial Regex GradGuardTime();
+
+    [GeneratedRegex(@"Total analyzer execution time: ([\d.]+) seconds", RegexOptions.Multiline)]
+    private static partial Regex TotalAnalyzerTime();
+}
