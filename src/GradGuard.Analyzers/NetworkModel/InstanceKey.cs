@@ -12,19 +12,16 @@ namespace GradGuard.Analyzers.NetworkModel
     internal sealed class InstanceKey
     {
         private readonly IMethodSymbol? constructor;
-        private readonly Value?[] arguments;
+        private readonly IReadOnlyList<Value?> arguments;
 
-        private InstanceKey(IMethodSymbol? constructor, Value?[] arguments)
+        private InstanceKey(IMethodSymbol? constructor, IReadOnlyList<Value?> arguments)
         {
             this.constructor = constructor;
             this.arguments = arguments;
         }
 
-        public static InstanceKey For(INamedTypeSymbol type, IMethodSymbol? constructor, IReadOnlyDictionary<IParameterSymbol, Value?> arguments) =>
-            new(constructor?.OriginalDefinition ?? (IMethodSymbol?)type.InstanceConstructors.FirstOrDefault(),
-                (constructor?.OriginalDefinition.Parameters ?? default).IsDefaultOrEmpty
-                    ? new Value?[0]
-                    : constructor!.OriginalDefinition.Parameters.Select(p => arguments.TryGetValue(p, out var value) ? value : null).ToArray());
+        public static InstanceKey For(INamedTypeSymbol type, IMethodSymbol? constructor, Arguments arguments) =>
+            new(constructor?.OriginalDefinition ?? type.InstanceConstructors.FirstOrDefault(), arguments.Values);
 
         public override bool Equals(object? obj) =>
             obj is InstanceKey other && SymbolEqualityComparer.Default.Equals(constructor, other.constructor) && Same(arguments, other.arguments);

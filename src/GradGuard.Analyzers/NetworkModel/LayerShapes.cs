@@ -7,11 +7,14 @@ namespace GradGuard.Analyzers.NetworkModel
     /// <summary>A weight layer's fan-in and fan-out from the sizes its factory was given (<c>nn.Conv2d(64, 128, 3, groups: 2)</c>).</summary>
     internal static class LayerShapes
     {
-        public static WeightShape? Of(string typeName, IReadOnlyDictionary<IParameterSymbol, Value?> arguments)
+        public static WeightShape? Of(IMethodSymbol factory, Arguments arguments)
         {
-            long? Size(params string[] names) =>
-                (arguments.FirstOrDefault(a => names.Contains(a.Key.Name)).Value as ConstantValue)?.AsLong;
+            Value? Argument(params string[] names) =>
+                factory.Parameters.FirstOrDefault(p => names.Contains(p.Name)) is { } parameter ? arguments[parameter] : null;
 
+            long? Size(params string[] names) => (Argument(names) as ConstantValue)?.AsLong;
+
+            var typeName = factory.ReturnType.Name;
             if (typeName == "Linear")
             {
                 return new WeightShape(Size("inputSize", "in_features"), Size("outputSize", "out_features"));
@@ -29,7 +32,7 @@ namespace GradGuard.Analyzers.NetworkModel
             }
 
             var dimensions = typeName[typeName.Length - 2] - '0';
-            var kernel = Kernel(arguments.FirstOrDefault(a => a.Key.Name is "kernel_size" or "kernelSize").Value, dimensions);
+            var kernel = Kernel(Argument("kernel_size", "kernelSize"), dimensions);
             var (inputs, outputs, groups) = (Size("in_channels", "inputChannel"), Size("out_channels", "outputChannel"), Size("groups") ?? 1);
             if (groups <= 0)
             {

@@ -22,11 +22,11 @@ namespace GradGuard.Analyzers.NetworkModel
             }
 
             var receiver = Eval(invocation.Instance, frame);
-            var arguments = ArgumentsOf(invocation.Arguments, frame);
+            var arguments = ArgumentsOf(invocation.Arguments, method, frame);
             if (invocation.Instance is null && method.IsExtensionMethod && method.Parameters.Length > 0)
             {
                 // model.to(device) is TorchSharp's extension method: its first argument is the receiver.
-                arguments.TryGetValue(method.Parameters[0].OriginalDefinition, out receiver);
+                receiver = arguments[method.Parameters[0]];
             }
 
             if (torch.IsTorchSharp(method))
@@ -39,9 +39,7 @@ namespace GradGuard.Analyzers.NetworkModel
                 return CallModule(called, arguments.Values);
             }
 
-            var rest = method.Parameters.Skip(invocation.Instance is null && method.IsExtensionMethod ? 1 : 0)
-                .Select(p => arguments.TryGetValue(p.OriginalDefinition, out var value) ? value : null)
-                .ToList();
+            var rest = arguments.Values.Skip(invocation.Instance is null && method.IsExtensionMethod ? 1 : 0).ToList();
             if (EvalLibraryCall(method, receiver, rest) is { } library)
             {
                 return library;
@@ -71,7 +69,7 @@ namespace GradGuard.Analyzers.NetworkModel
         }
 
         /// <summary>Follows a method of the compilation (a helper that builds or initialises modules), bounded.</summary>
-        private Value? Call(IMethodSymbol method, Value? instance, IReadOnlyDictionary<IParameterSymbol, Value?> arguments, Frame frame)
+        private Value? Call(IMethodSymbol method, Value? instance, Arguments arguments, Frame frame)
         {
             var definition = method.OriginalDefinition;
             var callee = definition.MethodKind == MethodKind.LocalFunction
@@ -98,13 +96,13 @@ namespace GradGuard.Analyzers.NetworkModel
                     RunBody(lambda.Symbol, lambda.Body, frame);
                     return Join(frame.Returns);
                 case DelegateValue { Method: { } method } group:
-                    var values = new Dictionary<IParameterSymbol, Value?>(SymbolEqualityComparer.Default);
-                    for (var index = 0; index < method.Parameters.Length && index < arguments.Count; index++)
+                    var values = new Value?[method.Parameters.Length];
+                    for (var index = 0; index < values.Length && index < arguments.Count; index++)
                     {
-                        values[method.OriginalDefinition.Parameters[index]] = arguments[index];
+                        values[index] = arguments[index];
                     }
 
-                    return method.DeclaringSyntaxReferences.IsEmpty ? null : Call(method, group.Receiver, values, new Frame(FieldsOf(group.Receiver), group.Receiver));
+                    return method.DeclaringSyntaxReferences.IsEmpty ? null : Call(method, group.Receiver, new Arguments(values), new Frame(FieldsOf(group.Receiver), group.Receiver));
                 default:
                     return null;
             }
@@ -116,7 +114,7 @@ namespace GradGuard.Analyzers.NetworkModel
         /// </summary>
         private Value? EvalCreation(IObjectCreationOperation creation, Frame frame)
         {
-            var arguments = ArgumentsOf(creation.Arguments, frame);
+            var arguments = ArgumentsOf(creation.Arguments, creation.Constructor, frame);
             if (creation.Type is not INamedTypeSymbol type)
             {
                 return null;
@@ -171,7 +169,7 @@ namespace GradGuard.Analyzers.NetworkModel
                     // A record's primary constructor sets the properties named like its parameters.
                     foreach (var parameter in constructor.Parameters)
                     {
-                        if (type.GetMembers(parameter.Name).FirstOrDefault() is IPropertySymbol property && arguments.TryGetValue(parameter.OriginalDefinition, out var value) && value is not null)
+                        if (type.GetMembers(parameter.Name).FirstOrDefault() is IPropertySymbol property && arguments[parameter] is { } value)
                         {
                             instanceOfClass.Fields[property.OriginalDefinition] = value;
                         }

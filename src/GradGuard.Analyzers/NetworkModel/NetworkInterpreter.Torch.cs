@@ -8,7 +8,7 @@ namespace GradGuard.Analyzers.NetworkModel
 {
     internal sealed partial class NetworkInterpreter
     {
-        private Value? EvalTorchSharpCall(IInvocationOperation invocation, Value? receiver, IReadOnlyDictionary<IParameterSymbol, Value?> arguments, Frame frame)
+        private Value? EvalTorchSharpCall(IInvocationOperation invocation, Value? receiver, Arguments arguments, Frame frame)
         {
             var method = invocation.TargetMethod;
             var name = method.Name;
@@ -20,7 +20,7 @@ namespace GradGuard.Analyzers.NetworkModel
             if (SymbolEqualityComparer.Default.Equals(method.ContainingType, torch.Nn) && torch.IsModuleType(method.ReturnType))
             {
                 var kind = torch.KindOfModuleType(method.ReturnType) ?? LayerKind.Neutral;
-                var shape = kind == LayerKind.Weight ? LayerShapes.Of(method.ReturnType.Name, arguments) : null;
+                var shape = kind == LayerKind.Weight ? LayerShapes.Of(method, arguments) : null;
                 return new ModuleValue(new[] { new LayerNode(kind, name, method.ReturnType, invocation.Syntax, shape) });
             }
 
@@ -35,7 +35,7 @@ namespace GradGuard.Analyzers.NetworkModel
                 return name == "dim" && weight.Dimensions is { } dimensions ? ConstantValue.Of(dimensions) : null;
             }
 
-            if (receiver is ModuleValue module && ModuleCall(name, module, arguments.Values.ToList()) is { } result)
+            if (receiver is ModuleValue module && ModuleCall(name, module, arguments.Values) is { } result)
             {
                 return result is TensorValue path && invocation.Type is INamedTypeSymbol { IsTupleType: true } tuple
                     ? new TupleValue(tuple.TupleElements.Select(e => torch.IsTensor(e.Type) ? path : null))
@@ -67,7 +67,7 @@ namespace GradGuard.Analyzers.NetworkModel
         }
 
         /// <summary>Methods of a module value: calls, container appends, enumerations of its parts, and the ones that return it.</summary>
-        private Value? ModuleCall(string name, ModuleValue module, List<Value?> arguments)
+        private Value? ModuleCall(string name, ModuleValue module, IReadOnlyList<Value?> arguments)
         {
             switch (name)
             {

@@ -63,7 +63,7 @@ namespace GradGuard.Analyzers.NetworkModel
         private IEnumerable<Network> NetworkOfClass(INamedTypeSymbol type)
         {
             var constructor = type.InstanceConstructors.FirstOrDefault(c => !c.IsImplicitlyDeclared) ?? type.InstanceConstructors.FirstOrDefault();
-            var instance = Instantiate(type, constructor, new Dictionary<IParameterSymbol, Value?>(SymbolEqualityComparer.Default));
+            var instance = Instantiate(type, constructor, Arguments.None);
             return instance is not null && ClassLocation(type) is { } location
                 ? new[] { new Network(type.Name, location, instance.Nodes.ToImmutableArray()) }
                 : Enumerable.Empty<Network>();
@@ -76,7 +76,7 @@ namespace GradGuard.Analyzers.NetworkModel
             var frame = new Frame(FieldsOf(instance), instance);
             if (unit.Symbol is IMethodSymbol method)
             {
-                BindParameters(frame, method.Parameters, new Dictionary<IParameterSymbol, Value?>(SymbolEqualityComparer.Default));
+                BindParameters(frame, method.Parameters, Arguments.None);
             }
 
             if (body is ISymbolInitializerOperation initializer)
@@ -141,7 +141,7 @@ namespace GradGuard.Analyzers.NetworkModel
         /// with an input of its own, whose path becomes the instance's nodes. The same constructor given the same
         /// arguments gives the same instance: its nodes are shared, which every measure over paths takes in its stride.
         /// </summary>
-        private ModuleValue? Instantiate(INamedTypeSymbol type, IMethodSymbol? constructor, IReadOnlyDictionary<IParameterSymbol, Value?> arguments)
+        private ModuleValue? Instantiate(INamedTypeSymbol type, IMethodSymbol? constructor, Arguments arguments)
         {
             type = type.OriginalDefinition;
             reached.Add(type);
@@ -211,7 +211,7 @@ namespace GradGuard.Analyzers.NetworkModel
         };
 
         /// <summary>A constructor's body after the constructors it chains to with <c>: base(...)</c> or <c>: this(...)</c>.</summary>
-        private void RunConstructor(IMethodSymbol constructor, IReadOnlyDictionary<IParameterSymbol, Value?> arguments, Value instance)
+        private void RunConstructor(IMethodSymbol constructor, Arguments arguments, Value instance)
         {
             if (callDepth >= MaxCallDepth)
             {
@@ -226,7 +226,7 @@ namespace GradGuard.Analyzers.NetworkModel
                 if (bodies.Of(constructor, cancellationToken) is IConstructorBodyOperation body
                     && body.Initializer is IExpressionStatementOperation { Operation: IInvocationOperation { TargetMethod.DeclaringSyntaxReferences.IsEmpty: false } chained })
                 {
-                    RunConstructor(chained.TargetMethod.OriginalDefinition, ArgumentsOf(chained.Arguments, frame), instance);
+                    RunConstructor(chained.TargetMethod.OriginalDefinition, ArgumentsOf(chained.Arguments, chained.TargetMethod, frame), instance);
                 }
 
                 RunBody(constructor, bodies.Of(constructor, cancellationToken), frame);
@@ -327,11 +327,11 @@ namespace GradGuard.Analyzers.NetworkModel
             return null;
         }
 
-        private void BindParameters(Frame frame, ImmutableArray<IParameterSymbol> parameters, IReadOnlyDictionary<IParameterSymbol, Value?> arguments)
+        private void BindParameters(Frame frame, ImmutableArray<IParameterSymbol> parameters, Arguments arguments)
         {
             foreach (var parameter in parameters)
             {
-                if (arguments.TryGetValue(parameter, out var value) && value is not null)
+                if (arguments[parameter] is { } value)
                 {
                     frame.Locals[parameter] = value;
                 }
@@ -342,18 +342,20 @@ namespace GradGuard.Analyzers.NetworkModel
             }
         }
 
-        private Dictionary<IParameterSymbol, Value?> ArgumentsOf(ImmutableArray<IArgumentOperation> arguments, Frame frame)
+        /// <summary>Evaluates a call's arguments, in the order they are written, into the parameters' positions.</summary>
+        private Arguments ArgumentsOf(ImmutableArray<IArgumentOperation> arguments, IMethodSymbol? method, Frame frame)
         {
-            var values = new Dictionary<IParameterSymbol, Value?>(SymbolEqualityComparer.Default);
+            var values = new Value?[method?.Parameters.Length ?? 0];
             foreach (var argument in arguments)
             {
-                if (argument.Parameter is not null)
+                var value = Eval(argument.Value, frame);
+                if (argument.Parameter is { } parameter && parameter.Ordinal < values.Length)
                 {
-                    values[argument.Parameter.OriginalDefinition] = Eval(argument.Value, frame);
+                    values[parameter.Ordinal] = value;
                 }
             }
 
-            return values;
+            return new Arguments(values);
         }
     }
 }

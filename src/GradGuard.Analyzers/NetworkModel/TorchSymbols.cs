@@ -40,7 +40,6 @@ namespace GradGuard.Analyzers.NetworkModel
             INamedTypeSymbol nn,
             INamedTypeSymbol tensor,
             INamedTypeSymbol module,
-            INamedTypeSymbol tensorModule,
             INamedTypeSymbol? functional,
             INamedTypeSymbol? init,
             IAssemblySymbol torchSharp)
@@ -49,7 +48,6 @@ namespace GradGuard.Analyzers.NetworkModel
             Nn = nn;
             Tensor = tensor;
             Module = module;
-            TensorModule = tensorModule;
             Functional = functional;
             Init = init;
             TorchSharpAssembly = torchSharp;
@@ -64,9 +62,6 @@ namespace GradGuard.Analyzers.NetworkModel
         /// <summary><c>torch.nn.Module</c>, the base of every module.</summary>
         public INamedTypeSymbol Module { get; }
 
-        /// <summary><c>torch.nn.Module&lt;Tensor, Tensor&gt;</c>, the base of custom networks.</summary>
-        public INamedTypeSymbol TensorModule { get; }
-
         public INamedTypeSymbol? Functional { get; }
 
         public INamedTypeSymbol? Init { get; }
@@ -79,8 +74,7 @@ namespace GradGuard.Analyzers.NetworkModel
             var nn = compilation.GetTypeByMetadataName("TorchSharp.torch+nn");
             var tensor = compilation.GetTypeByMetadataName("TorchSharp.torch+Tensor");
             var module = compilation.GetTypeByMetadataName("TorchSharp.torch+nn+Module");
-            var genericModule = compilation.GetTypeByMetadataName("TorchSharp.torch+nn+Module`2");
-            if (torch is null || nn is null || tensor is null || module is null || genericModule is null)
+            if (torch is null || nn is null || tensor is null || module is null)
             {
                 return null;
             }
@@ -90,7 +84,6 @@ namespace GradGuard.Analyzers.NetworkModel
                 nn,
                 tensor,
                 module,
-                genericModule.Construct(tensor, tensor),
                 compilation.GetTypeByMetadataName("TorchSharp.torch+nn+functional"),
                 compilation.GetTypeByMetadataName("TorchSharp.torch+nn+init"),
                 torch.ContainingAssembly);
@@ -102,12 +95,6 @@ namespace GradGuard.Analyzers.NetworkModel
         public bool IsTensor(ITypeSymbol? type) => SymbolEqualityComparer.Default.Equals(type, Tensor);
 
         public bool IsModuleType(ITypeSymbol? type) => InheritsFrom(type, Module);
-
-        /// <summary>A source class deriving from <c>Module&lt;Tensor, Tensor&gt;</c>: a custom network or block.</summary>
-        public bool IsCustomTensorModule(ITypeSymbol? type) =>
-            type is INamedTypeSymbol { TypeKind: TypeKind.Class } named
-            && !IsTorchSharp(named)
-            && InheritsFrom(named.BaseType, TensorModule);
 
         /// <summary>
         /// A source class deriving from any TorchSharp module (<c>Module&lt;Tensor, Tensor&gt;</c>, a multi-input
