@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using GradGuard.Tests.Shared;
 
 namespace GradGuard.Observability.Tests;
 
@@ -79,16 +80,8 @@ public sealed class ChildProcess : IDisposable
     }
 
     /// <summary>Starts the GradientFlow sample built beside the tests, without the OTLP settings of the test's own environment.</summary>
-    public static ChildProcess StartGradientFlow(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null)
-    {
-        var variables = new Dictionary<string, string?>(environment ?? new Dictionary<string, string?>());
-        foreach (string inherited in Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(name => name.StartsWith("OTEL_", StringComparison.Ordinal)))
-        {
-            variables.TryAdd(inherited, null);
-        }
-
-        return Start("dotnet", new[] { Path.Combine(AppContext.BaseDirectory, "GradientFlow.dll") }.Concat(arguments), variables);
-    }
+    public static ChildProcess StartGradientFlow(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null) =>
+        Start("dotnet", new[] { Path.Combine(AppContext.BaseDirectory, "GradientFlow.dll") }.Concat(arguments), SampleEnvironment.With(environment));
 
     /// <summary>Runs a command to completion and returns its stdout, failing with all its output if it fails or overruns.</summary>
     public static string Run(string fileName, IEnumerable<string> arguments, TimeSpan timeout)

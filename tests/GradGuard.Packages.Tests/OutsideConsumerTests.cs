@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.IO.Compression;
+using System.Reflection.PortableExecutable;
+using System.Xml.Linq;
 using GradGuard.Tests.Shared;
 
 namespace GradGuard.Packages.Tests;
@@ -16,6 +19,62 @@ public sealed class OutsideConsumerTests : IClassFixture<OutsideConsumerTests.So
     public OutsideConsumerTests(Solution solution)
     {
         this.solution = solution;
+    }
+
+    [Theory]
+    [InlineData("GradGuard.TorchSharp")]
+    [InlineData("GradGuard.Analyzers")]
+    public void Each_package_describes_itself(string packageId)
+    {
+        var (package, version) = packageId == "GradGuard.TorchSharp" ? solution.Workspace.TorchSharpPackage : solution.Workspace.AnalyzersPackage;
+        using var archive = ZipFile.OpenRead(package);
+        var metadata = Nuspec(archive).Root!.Elements().Single(element => element.Name.LocalName == "metadata");
+        string Field(string name) => metadata.Elements().SingleOrDefault(element => element.Name.LocalName == name)?.Value ?? "";
+
+        Assert.Equal((packageId, version), (Field("id"), Field("version")));
+        Assert.Matches(@"^\d+\.\d+\.\d+-dev\.\d{14}$", version);
+        Assert.Equal("MIT", Field("license"));
+        Assert.Equal("README.md", Field("readme"));
+        Assert.NotNull(archive.GetEntry("README.md"));
+        Assert.Contains("TorchSharp", Field("tags"));
+        Assert.True(Field("description").Length > 100, Field("description"));
+        var repository = metadata.Elements().Single(element => element.Name.LocalName == "repository");
+        Assert.Equal("https://github.com/gradguard/gradguard", repository.Attribute("url")?.Value);
+        Assert.Equal(Field("projectUrl"), repository.Attribute("url")?.Value);
+    }
+
+    [Fact]
+    public void The_monitor_ships_its_build_step_and_a_symbol_package()
+    {
+        using var archive = ZipFile.OpenRead(solution.Workspace.TorchSharpPackage.Path);
+
+        Assert.NotNull(archive.GetEntry("buildTransitive/GradGuard.TorchSharp.targets"));
+        Assert.NotNull(archive.GetEntry("buildTransitive/GradGuardTorchSharpNative.cs"));
+        Assert.NotNull(archive.GetEntry("lib/net8.0/GradGuard.TorchSharp.dll"));
+        using var symbols = ZipFile.OpenRead(Path.ChangeExtension(solution.Workspace.TorchSharpPackage.Path, ".snupkg"));
+        Assert.NotNull(symbols.GetEntry("lib/net8.0/GradGuard.TorchSharp.pdb"));
+    }
+
+    [Fact]
+    public void The_analyzers_are_a_development_dependency_with_their_symbols_inside()
+    {
+        using var archive = ZipFile.OpenRead(solution.Workspace.AnalyzersPackage.Path);
+        var metadata = Nuspec(archive).Root!.Elements().Single(element => element.Name.LocalName == "metadata");
+
+        Assert.Equal("true", metadata.Elements().Single(element => element.Name.LocalName == "developmentDependency").Value);
+        Assert.DoesNotContain(archive.Entries, entry => entry.FullName.StartsWith("lib/", StringComparison.Ordinal));
+        foreach (string assembly in new[] { "GradGuard.Analyzers.dll", "GradGuard.Analyzers.CodeFixes.dll" })
+        {
+            using var stream = new MemoryStream();
+            using (var entry = archive.GetEntry("analyzers/dotnet/cs/" + assembly)!.Open())
+            {
+                entry.CopyTo(stream);
+            }
+
+            stream.Position = 0;
+            using var reader = new PEReader(stream);
+            Assert.Contains(reader.ReadDebugDirectory(), debug => debug.Type == DebugDirectoryEntryType.EmbeddedPortablePdb);
+        }
     }
 
     [Fact]
@@ -96,6 +155,12 @@ public sealed class OutsideConsumerTests : IClassFixture<OutsideConsumerTests.So
             Assert.NotEqual(0, run.ExitCode);
             Assert.Contains($"version `{TorchSharpNativeLibrary.Version}' not found", run.Output);
         }
+    }
+
+    private static XDocument Nuspec(ZipArchive package)
+    {
+        using var stream = package.Entries.Single(entry => entry.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open();
+        return XDocument.Load(stream);
     }
 
     /// <summary>The projects, restored and built once for all the tests.</summary>
