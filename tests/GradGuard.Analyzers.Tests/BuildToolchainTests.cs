@@ -54,6 +54,19 @@ public sealed class BuildToolchainTests(ToolchainFixture toolchain) : IClassFixt
                     return nn.Sequential(nn.Sequential(layers), head, nn.ReLU(), nn.Linear(64, 10));
                 }
             }
+
+            public sealed class FieldNet : nn.Module<Tensor, Tensor>
+            {
+                private readonly Linear input = nn.Linear(784, 512);
+                private readonly Sequential body = nn.Sequential(
+                    nn.Linear(512, 512), nn.ReLU(),
+                    nn.Linear(512, 512), nn.ReLU());
+                private readonly Linear head = nn.Linear(512, 10);
+
+                public FieldNet() : base(nameof(FieldNet)) => RegisterComponents();
+
+                public override Tensor forward(Tensor x) => head.forward(body.forward(input.forward(x).relu()));
+            }
             """);
         Assert.Equal(0, Command.Dotnet(new[] { "restore", project }).ExitCode);
 
@@ -64,6 +77,13 @@ public sealed class BuildToolchainTests(ToolchainFixture toolchain) : IClassFixt
         var fixedSource = File.ReadAllText(source);
         Assert.Contains("torch.nn.init.kaiming_normal_(linear.weight, nonlinearity: torch.nn.init.NonlinearityType.ReLU)", fixedSource);
         Assert.Contains("torch.nn.init.kaiming_normal_(head.weight, nonlinearity: torch.nn.init.NonlinearityType.ReLU)", fixedSource);
+        Assert.Contains("torch.nn.init.kaiming_normal_(input.weight, nonlinearity: torch.nn.init.NonlinearityType.ReLU)", fixedSource);
+        // The field's initialiser moved into the constructor, its arguments one level deeper than the statement.
+        Assert.Contains("""
+                    body = nn.Sequential(
+                        linear2, nn.ReLU(),
+                        linear3, nn.ReLU());
+            """, fixedSource);
         Assert.True(build.ExitCode == 0, build.Output);
         Assert.DoesNotContain("GG0002", build.Output);
     }
