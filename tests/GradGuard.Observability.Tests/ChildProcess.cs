@@ -47,25 +47,7 @@ public sealed class ChildProcess : IDisposable
     /// <param name="environment">Variables to set on top of the test's own; a null value removes the variable.</param>
     public static ChildProcess Start(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null)
     {
-        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
-        {
-            if (value is null)
-            {
-                start.Environment.Remove(name);
-            }
-            else
-            {
-                start.Environment[name] = value;
-            }
-        }
-
-        var process = new Process { StartInfo = start };
+        var process = new Process { StartInfo = Command.StartInfo(fileName, arguments, workingDirectory: null, environment) };
         var child = new ChildProcess(process) { Name = Path.GetFileName(fileName) };
         process.OutputDataReceived += (_, line) => child.Append(line.Data, fromStandardOutput: true);
         process.ErrorDataReceived += (_, line) => child.Append(line.Data, fromStandardOutput: false);

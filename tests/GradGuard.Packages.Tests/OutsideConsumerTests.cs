@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.IO.Compression;
 using System.Reflection.PortableExecutable;
+using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using GradGuard.Tests.Shared;
 
@@ -84,8 +85,9 @@ public sealed class OutsideConsumerTests : IClassFixture<OutsideConsumerTests.So
 
         Assert.True(build.ExitCode == 0, build.Output);
         Assert.DoesNotContain("warning NU", build.Output);
-        Assert.Contains("ReluNetwork.cs", build.Output.Split('\n').First(line => line.Contains("warning GG0002", StringComparison.Ordinal)));
-        Assert.DoesNotContain(build.Output.Split('\n'), line => line.Contains("SmallMlp.cs", StringComparison.Ordinal));
+        // GG0002 on the three ReLU layers of ReluNetwork (lines 10-12), none on SmallMlp's two.
+        var flaggedLines = Regex.Matches(build.Output, @"Networks\.cs\((\d+),\d+\): warning GG0002").Select(match => int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture));
+        Assert.Equal(new[] { 10, 11, 12 }, flaggedLines.Distinct().Order());
     }
 
     [Fact]
@@ -169,20 +171,11 @@ public sealed class OutsideConsumerTests : IClassFixture<OutsideConsumerTests.So
         public Solution()
         {
             Workspace = new OutsideWorkspace();
-            Workspace.Write("Models/Models.csproj", $"""
-                <Project Sdk="Microsoft.NET.Sdk">
-                  <PropertyGroup>
-                    <TargetFramework>net10.0</TargetFramework>
-                    <Nullable>enable</Nullable>
-                  </PropertyGroup>
-                  <ItemGroup>
-                    <PackageReference Include="GradGuard.Analyzers" Version="{Workspace.AnalyzersPackage.Version}" PrivateAssets="all" />
-                    <PackageReference Include="GradGuard.TorchSharp" Version="{Workspace.TorchSharpPackage.Version}" />
-                    <PackageReference Include="TorchSharp" Version="{OutsideWorkspace.PinnedVersion("TorchSharp")}" />
-                  </ItemGroup>
-                </Project>
-                """);
-            Workspace.Write("Models/ReluNetwork.cs", """
+            Workspace.WriteProject("Models/Models.csproj", executable: false,
+                $"""<PackageReference Include="GradGuard.Analyzers" Version="{Workspace.AnalyzersPackage.Version}" PrivateAssets="all" />""",
+                $"""<PackageReference Include="GradGuard.TorchSharp" Version="{Workspace.TorchSharpPackage.Version}" />""",
+                OutsideWorkspace.PinnedReference("TorchSharp"));
+            Workspace.Write("Models/Networks.cs", """
                 using TorchSharp;
                 using static TorchSharp.torch;
 
@@ -197,12 +190,6 @@ public sealed class OutsideConsumerTests : IClassFixture<OutsideConsumerTests.So
                         nn.Linear(64, 64), nn.ReLU(),
                         nn.Linear(64, 1));
                 }
-                """);
-            Workspace.Write("Models/SmallMlp.cs", """
-                using TorchSharp;
-                using static TorchSharp.torch;
-
-                namespace Models;
 
                 public static class SmallMlp
                 {
@@ -212,22 +199,11 @@ public sealed class OutsideConsumerTests : IClassFixture<OutsideConsumerTests.So
                         ("output", nn.Linear(16, 1)));
                 }
                 """);
-            Workspace.Write("Trainer/Trainer.csproj", $"""
-                <Project Sdk="Microsoft.NET.Sdk">
-                  <PropertyGroup>
-                    <OutputType>Exe</OutputType>
-                    <TargetFramework>net10.0</TargetFramework>
-                    <Nullable>enable</Nullable>
-                    <ImplicitUsings>enable</ImplicitUsings>
-                  </PropertyGroup>
-                  <ItemGroup>
-                    <ProjectReference Include="../Models/Models.csproj" />
-                    <PackageReference Include="libtorch-cpu-linux-x64" Version="{OutsideWorkspace.PinnedVersion("libtorch-cpu-linux-x64")}" />
-                    <PackageReference Include="OpenTelemetry" Version="{OutsideWorkspace.PinnedVersion("OpenTelemetry")}" />
-                    <PackageReference Include="OpenTelemetry.Exporter.InMemory" Version="{OutsideWorkspace.PinnedVersion("OpenTelemetry.Exporter.InMemory")}" />
-                  </ItemGroup>
-                </Project>
-                """);
+            Workspace.WriteProject("Trainer/Trainer.csproj", executable: true,
+                """<ProjectReference Include="../Models/Models.csproj" />""",
+                OutsideWorkspace.PinnedReference("libtorch-cpu-linux-x64"),
+                OutsideWorkspace.PinnedReference("OpenTelemetry"),
+                OutsideWorkspace.PinnedReference("OpenTelemetry.Exporter.InMemory"));
             // Prints every exported gradient-norm point and the monitor's own last weight norms, for the test to compare.
             Workspace.Write("Trainer/Program.cs", """
                 using GradGuard.TorchSharp;
@@ -273,22 +249,12 @@ public sealed class OutsideConsumerTests : IClassFixture<OutsideConsumerTests.So
                 """);
             Build = new(() => Workspace.Dotnet("build", "Trainer/Trainer.csproj"));
 
-            Workspace.Write("Readme/Readme.csproj", $"""
-                <Project Sdk="Microsoft.NET.Sdk">
-                  <PropertyGroup>
-                    <OutputType>Exe</OutputType>
-                    <TargetFramework>net10.0</TargetFramework>
-                    <Nullable>enable</Nullable>
-                    <ImplicitUsings>enable</ImplicitUsings>
-                  </PropertyGroup>
-                  <ItemGroup>
-                    <PackageReference Include="GradGuard.TorchSharp" Version="{Workspace.TorchSharpPackage.Version}" />
-                    <PackageReference Include="TorchSharp" Version="{OutsideWorkspace.PinnedVersion("TorchSharp")}" />
-                    <PackageReference Include="libtorch-cpu-linux-x64" Version="{OutsideWorkspace.PinnedVersion("libtorch-cpu-linux-x64")}" />
-                    <PackageReference Include="OpenTelemetry.Exporter.Console" Version="{OutsideWorkspace.PinnedVersion("OpenTelemetry.Exporter.Console")}" />
-                  </ItemGroup>
-                </Project>
-                """);
+            // As dotnet new console and the README's dotnet add package lines make it.
+            Workspace.WriteProject("Readme/Readme.csproj", executable: true,
+                $"""<PackageReference Include="GradGuard.TorchSharp" Version="{Workspace.TorchSharpPackage.Version}" />""",
+                OutsideWorkspace.PinnedReference("TorchSharp"),
+                OutsideWorkspace.PinnedReference("libtorch-cpu-linux-x64"),
+                OutsideWorkspace.PinnedReference("OpenTelemetry.Exporter.Console"));
             Workspace.Write("Readme/Program.cs", ReadmeExample());
             PublishReadme = new(() => Workspace.Dotnet("publish", "Readme/Readme.csproj", "-o", "Readme/published"));
         }

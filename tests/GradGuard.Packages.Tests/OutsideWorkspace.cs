@@ -65,6 +65,24 @@ public sealed class OutsideWorkspace : IDisposable
         XDocument.Load(Path.Combine(RepositoryRoot.Path, "Directory.Packages.props")).Descendants("PackageVersion")
             .Single(version => version.Attribute("Include")?.Value == package).Attribute("Version")!.Value;
 
+    /// <summary>A package reference at the version the repository pins.</summary>
+    public static string PinnedReference(string package) => $"""<PackageReference Include="{package}" Version="{PinnedVersion(package)}" />""";
+
+    /// <summary>Writes a net10.0 project, as <c>dotnet new</c> makes one, with the given references.</summary>
+    public void WriteProject(string relativePath, bool executable, params string[] references) => Write(relativePath, $"""
+        <Project Sdk="Microsoft.NET.Sdk">
+          <PropertyGroup>
+            {(executable ? "<OutputType>Exe</OutputType>" : "")}
+            <TargetFramework>net10.0</TargetFramework>
+            <Nullable>enable</Nullable>
+            <ImplicitUsings>enable</ImplicitUsings>
+          </PropertyGroup>
+          <ItemGroup>
+            {string.Join("\n    ", references)}
+          </ItemGroup>
+        </Project>
+        """);
+
     /// <summary>Writes a file under <see cref="Root"/> and returns its full path.</summary>
     public string Write(string relativePath, string contents)
     {

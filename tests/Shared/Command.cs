@@ -9,6 +9,21 @@ internal static class Command
 
     public static (int ExitCode, string Output) Run(string program, IEnumerable<string> arguments, string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
+        using var process = Process.Start(StartInfo(program, arguments, workingDirectory, environment))!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(Timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} {string.Join(' ', arguments)} took longer than {Timeout}.");
+        }
+
+        return (process.ExitCode, output.Result + error.Result);
+    }
+
+    /// <summary>A redirected start of <paramref name="program"/>; a null value in <paramref name="environment"/> removes the variable.</summary>
+    public static ProcessStartInfo StartInfo(string program, IEnumerable<string> arguments, string? workingDirectory, IReadOnlyDictionary<string, string?>? environment)
+    {
         var start = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
@@ -33,16 +48,7 @@ internal static class Command
             }
         }
 
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(Timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', arguments)} took longer than {Timeout}.");
-        }
-
-        return (process.ExitCode, output.Result + error.Result);
+        return start;
     }
 
     /// <summary>
