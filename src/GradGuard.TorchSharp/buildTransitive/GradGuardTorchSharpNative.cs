@@ -38,7 +38,7 @@ public sealed class GradGuardTorchSharpNative : Task
         string? hostLibStdCxx = LoadedLibStdCxx();
         if (hostLibStdCxx == null)
         {
-            Warn($"this build cannot tell which {LibStdCxx} the host uses (none is loaded in the build process), so TorchSharp's native library was left as it is and may fail to load. Run the build with the glibc-based .NET SDK, or {OptOut}.");
+            Warn($"this build cannot tell which {LibStdCxx} the host uses (none is mapped in the build process), so TorchSharp's native library was left as it is and may fail to load. Build on a host with /proc and the glibc-based .NET SDK, or {OptOut}.");
             return true;
         }
 
@@ -85,7 +85,7 @@ public sealed class GradGuardTorchSharpNative : Task
             {
                 foreach (var need in strongNeeds)
                 {
-                    ElfImage.MarkWeak(image, need);
+                    ElfImage.MarkWeak(image, need.FlagsOffset);
                 }
 
                 WriteAtomically(patched, image);
@@ -122,10 +122,19 @@ public sealed class GradGuardTorchSharpNative : Task
     /// The .NET runtime on Linux links libstdc++, so the one this very process loaded is the one the loader will hand
     /// TorchSharp when the application runs on this host.
     /// </summary>
-    private static string? LoadedLibStdCxx() =>
-        File.ReadLines("/proc/self/maps")
-            .Select(line => line.IndexOf('/') is var pathStart and >= 0 ? line.Substring(pathStart).Trim() : "")
-            .FirstOrDefault(path => Path.GetFileName(path).StartsWith("libstdc++.so", StringComparison.Ordinal));
+    private static string? LoadedLibStdCxx()
+    {
+        try
+        {
+            return File.ReadLines("/proc/self/maps")
+                .Select(line => line.IndexOf('/') is var pathStart and >= 0 ? line.Substring(pathStart).Trim() : "")
+                .FirstOrDefault(path => Path.GetFileName(path).StartsWith("libstdc++.so", StringComparison.Ordinal));
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>The few parts of a 64-bit little-endian ELF image that symbol versioning needs.</summary>
     private static class ElfImage
@@ -133,26 +142,6 @@ public sealed class GradGuardTorchSharpNative : Task
         private const uint SectionTypeVersionDefinitions = 0x6ffffffd;
         private const uint SectionTypeVersionNeeds = 0x6ffffffe;
         private const ushort VersionFlagWeak = 0x2;
-
-        /// <summary>One version a library needs from another (an entry of .gnu.version_r), and where its flags are.</summary>
-        public sealed class Need
-        {
-            public Need(string file, string version, int flagsOffset, bool isWeak)
-            {
-                File = file;
-                Version = version;
-                FlagsOffset = flagsOffset;
-                IsWeak = isWeak;
-            }
-
-            public string File { get; }
-
-            public string Version { get; }
-
-            public int FlagsOffset { get; }
-
-            public bool IsWeak { get; }
-        }
 
         public static bool IsElf64LittleEndian(byte[] image) =>
             BitConverter.IsLittleEndian && image.Length > 64 &&
@@ -182,7 +171,8 @@ public sealed class GradGuardTorchSharpNative : Task
             }
         }
 
-        public static IEnumerable<Need> VersionNeeds(byte[] image)
+        /// <summary>Each version a library needs from another (the entries of .gnu.version_r), and where its flags are.</summary>
+        public static IEnumerable<(string File, string Version, int FlagsOffset, bool IsWeak)> VersionNeeds(byte[] image)
         {
             foreach (int section in Sections(image, SectionTypeVersionNeeds))
             {
@@ -193,7 +183,7 @@ public sealed class GradGuardTorchSharpNative : Task
                     int aux = need + (int)U32(image, need + 8);
                     for (int count = U16(image, need + 2); count > 0; count--, aux += (int)U32(image, aux + 12))
                     {
-                        yield return new Need(file, NameAt(image, strings + (int)U32(image, aux + 8)), aux + 4, (U16(image, aux + 4) & VersionFlagWeak) != 0);
+                        yield return (file, NameAt(image, strings + (int)U32(image, aux + 8)), aux + 4, (U16(image, aux + 4) & VersionFlagWeak) != 0);
                     }
 
                     if (U32(image, need + 12) == 0)
@@ -204,11 +194,11 @@ public sealed class GradGuardTorchSharpNative : Task
             }
         }
 
-        public static void MarkWeak(byte[] image, Need need)
+        public static void MarkWeak(byte[] image, int flagsOffset)
         {
-            ushort flags = (ushort)(U16(image, need.FlagsOffset) | VersionFlagWeak);
-            image[need.FlagsOffset] = (byte)flags;
-            image[need.FlagsOffset + 1] = (byte)(flags >> 8);
+            ushort flags = (ushort)(U16(image, flagsOffset) | VersionFlagWeak);
+            image[flagsOffset] = (byte)flags;
+            image[flagsOffset + 1] = (byte)(flags >> 8);
         }
 
         private static IEnumerable<int> Sections(byte[] image, uint type)
