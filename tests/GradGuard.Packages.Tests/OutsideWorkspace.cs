@@ -23,10 +23,16 @@ public sealed class OutsideWorkspace : IDisposable
         string packages = Path.Combine(Root, "packages");
         // NUGET_PACKAGES would win over the configuration's package folder, so the child processes get it set to ours.
         environment = new Dictionary<string, string?> { ["NUGET_PACKAGES"] = packages };
-        MachinePackages = MachinePackagesFolder();
-
-        TorchSharpPackage = Pack("src/GradGuard.TorchSharp/GradGuard.TorchSharp.csproj", "GradGuard.TorchSharp", feed);
-        AnalyzersPackage = Pack("src/GradGuard.Analyzers.Package/GradGuard.Analyzers.Package.csproj", "GradGuard.Analyzers", feed);
+        try
+        {
+            TorchSharpPackage = Pack("src/GradGuard.TorchSharp/GradGuard.TorchSharp.csproj", "GradGuard.TorchSharp", feed);
+            AnalyzersPackage = Pack("src/GradGuard.Analyzers.Package/GradGuard.Analyzers.Package.csproj", "GradGuard.Analyzers", feed);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
 
         Write("nuget.config", $"""
             <?xml version="1.0" encoding="utf-8"?>
@@ -40,7 +46,7 @@ public sealed class OutsideWorkspace : IDisposable
               </packageSources>
               <fallbackPackageFolders>
                 <clear />
-                <add key="machine" value="{MachinePackages}" />
+                <add key="machine" value="{MachinePackagesFolder()}" />
               </fallbackPackageFolders>
             </configuration>
             """);
@@ -50,9 +56,6 @@ public sealed class OutsideWorkspace : IDisposable
 
     /// <summary>The folder the consumer projects live in, outside the repository.</summary>
     public string Root { get; }
-
-    /// <summary>The machine's NuGet package folder, which the consumers read TorchSharp and the rest from.</summary>
-    public string MachinePackages { get; }
 
     /// <summary>The packed GradGuard.TorchSharp: its path and version.</summary>
     public (string Path, string Version) TorchSharpPackage { get; }
