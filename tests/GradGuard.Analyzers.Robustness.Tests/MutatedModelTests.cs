@@ -19,7 +19,7 @@ public partial class MutatedModelTests(ITestOutputHelper output)
     {
         var problems = new List<string>();
         int runs = 0, diagnostics = 0;
-        foreach (var (name, files) in Repository.RealWorldModels())
+        foreach (var (name, files) in RealWorldModels.Cases())
         {
             var sources = files.Select(File.ReadAllText).ToList();
             for (var fileIndex = 0; fileIndex < sources.Count; fileIndex++)

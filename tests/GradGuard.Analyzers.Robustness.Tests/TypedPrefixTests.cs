@@ -60,7 +60,7 @@ public class TypedPrefixTests
     /// </summary>
     private static IEnumerable<(string Name, string Source)> RepositorySources()
     {
-        string root = Repository.Root;
+        string root = RepositoryRoot.Path;
         var files = new[] { "samples", "tests" }
             .SelectMany(folder => Directory.EnumerateFiles(Path.Combine(root, folder), "*.cs", SearchOption.AllDirectories))
             .Where(path => !path.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !path.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}"))

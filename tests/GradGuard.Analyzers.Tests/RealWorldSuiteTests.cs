@@ -17,12 +17,12 @@ namespace GradGuard.Analyzers.Tests;
 /// </summary>
 public sealed partial class RealWorldSuiteTests(ITestOutputHelper output)
 {
-    private static readonly string SuiteRoot = Path.Combine(Repository.Root, "tests", "RealWorldModels");
+    private static readonly string SuiteRoot = RealWorldModels.Folder;
 
     [Fact]
     public async Task Every_model_gets_exactly_its_expected_diagnostics()
     {
-        var cases = Repository.RealWorldModels().ToList();
+        var cases = RealWorldModels.Cases().ToList();
         var expected = new List<Finding>();
         var actual = new List<Finding>();
         var problems = new List<string>();
