@@ -25,13 +25,15 @@ namespace GradGuard.Analyzers
     {
         private readonly object gate = new();
         private readonly Func<CancellationToken, IEnumerable<Diagnostic>> find;
-        private readonly INamedTypeSymbol? generatedCodeAttribute;
+        private readonly Lazy<INamedTypeSymbol?> generatedCodeAttribute;
         private readonly SemanticModels models;
         private Dictionary<SyntaxTree, List<Diagnostic>>? byFile;
 
         public DiagnosticReports(Compilation compilation, SemanticModels models, Func<CancellationToken, IEnumerable<Diagnostic>> find)
         {
-            generatedCodeAttribute = compilation.GetTypeByMetadataName("System.CodeDom.Compiler.GeneratedCodeAttribute");
+            // Looked up only if a diagnostic lies in a declaration that can carry the attribute: a lookup by metadata name
+            // searches every referenced assembly.
+            generatedCodeAttribute = new Lazy<INamedTypeSymbol?>(() => compilation.GetTypeByMetadataName("System.CodeDom.Compiler.GeneratedCodeAttribute"));
             this.models = models;
             this.find = find;
         }
@@ -99,7 +101,7 @@ namespace GradGuard.Analyzers
 
         private bool IsInGeneratedCodeDeclaration(Location location, CancellationToken cancellationToken)
         {
-            if (generatedCodeAttribute is null || models.For(location.SourceTree!) is not { } model)
+            if (models.For(location.SourceTree!) is not { } model)
             {
                 return false;
             }
@@ -108,7 +110,7 @@ namespace GradGuard.Analyzers
             return node.AncestorsAndSelf()
                 .Where(MayBeMarked)
                 .Select(declaration => model.GetDeclaredSymbol(declaration, cancellationToken))
-                .Any(symbol => symbol?.GetAttributes().Any(attribute => SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, generatedCodeAttribute)) == true);
+                .Any(symbol => symbol?.GetAttributes().Any(attribute => attribute.AttributeClass is { } type && SymbolEqualityComparer.Default.Equals(type, generatedCodeAttribute.Value)) == true);
         }
 
         /// <summary>

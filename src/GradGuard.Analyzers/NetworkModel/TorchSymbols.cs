@@ -1,3 +1,4 @@
+using System.Linq;
 using Microsoft.CodeAnalysis;
 
 namespace GradGuard.Analyzers.NetworkModel
@@ -68,26 +69,43 @@ namespace GradGuard.Analyzers.NetworkModel
 
         public IAssemblySymbol TorchSharpAssembly { get; }
 
+        /// <remarks>
+        /// <c>torch</c> is looked up in the referenced TorchSharp assembly itself when there is one: a lookup by metadata
+        /// name in the compilation searches every referenced assembly, which costs a compiler process more than all
+        /// the rest of GradGuard's start. The nested types are members of <c>torch</c>.
+        /// </remarks>
         public static TorchSymbols? Resolve(Compilation compilation)
         {
-            var torch = compilation.GetTypeByMetadataName("TorchSharp.torch");
-            var nn = compilation.GetTypeByMetadataName("TorchSharp.torch+nn");
-            var tensor = compilation.GetTypeByMetadataName("TorchSharp.torch+Tensor");
-            var module = compilation.GetTypeByMetadataName("TorchSharp.torch+nn+Module");
+            var torch = TorchInReferencedAssembly(compilation) ?? compilation.GetTypeByMetadataName("TorchSharp.torch");
+            var nn = Nested(torch, "nn");
+            var tensor = Nested(torch, "Tensor");
+            var module = Nested(nn, "Module");
             if (torch is null || nn is null || tensor is null || module is null)
             {
                 return null;
             }
 
-            return new TorchSymbols(
-                torch,
-                nn,
-                tensor,
-                module,
-                compilation.GetTypeByMetadataName("TorchSharp.torch+nn+functional"),
-                compilation.GetTypeByMetadataName("TorchSharp.torch+nn+init"),
-                torch.ContainingAssembly);
+            return new TorchSymbols(torch, nn, tensor, module, Nested(nn, "functional"), Nested(nn, "init"), torch.ContainingAssembly);
         }
+
+        private static INamedTypeSymbol? TorchInReferencedAssembly(Compilation compilation)
+        {
+            foreach (var reference in compilation.References)
+            {
+                if (reference is PortableExecutableReference { FilePath: { } path }
+                    && path.EndsWith("TorchSharp.dll", System.StringComparison.OrdinalIgnoreCase)
+                    && compilation.GetAssemblyOrModuleSymbol(reference) is IAssemblySymbol assembly
+                    && assembly.GetTypeByMetadataName("TorchSharp.torch") is { } torch)
+                {
+                    return torch;
+                }
+            }
+
+            return null;
+        }
+
+        private static INamedTypeSymbol? Nested(INamedTypeSymbol? container, string name) =>
+            container?.GetTypeMembers(name).FirstOrDefault(type => type.Arity == 0);
 
         public bool IsTorchSharp(ISymbol? symbol) =>
             symbol is not null && SymbolEqualityComparer.Default.Equals(symbol.ContainingAssembly, TorchSharpAssembly);
