@@ -41,7 +41,7 @@ public sealed class PrometheusScrapeTests(PrometheusScrapeFixture run) : IClassF
             {
                 var fraction = Assert.Single(Series(fractions, configuration.Name), sample => PrometheusServer.Label(sample, "gradguard_layer") == activation.Layer);
                 var count = Assert.Single(Series(counts, configuration.Name), sample => PrometheusServer.Label(sample, "gradguard_layer") == activation.Layer);
-                AssertClose(activation.DeadFraction, PrometheusServer.Value(fraction), $"{configuration.Name} {activation.Layer} dead fraction");
+                AssertClose(activation.DeadFraction!.Value, PrometheusServer.Value(fraction), $"{configuration.Name} {activation.Layer} dead fraction");
                 Assert.Equal(activation.DeadUnits, (long)PrometheusServer.Value(count));
             }
         }

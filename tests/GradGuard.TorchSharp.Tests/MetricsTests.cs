@@ -32,7 +32,7 @@ public class MetricsTests
 
         var dead = Assert.Single(Points(exported, GradGuardMetrics.DeadUnitsInstrument, "otel-norms"));
         Assert.Equal("relu", dead.Tags[GradGuardMetrics.LayerAttribute]);
-        Assert.Equal((double)report.Activations.Single().DeadUnits, dead.Value);
+        Assert.Equal((double)report.Activations.Single().DeadUnits!.Value, dead.Value);
         Assert.Equal(report.FirstToLastRatio, Assert.Single(Points(exported, GradGuardMetrics.FirstToLastInstrument, "otel-norms")).Value);
         Assert.Equal("1", exported.First(metric => metric.Name == GradGuardMetrics.FirstToLastInstrument).Unit);
     }
