@@ -60,7 +60,8 @@ internal sealed class ActivationSites
                 zero.shape[0],
                 statistics.Add(zero.sum()),
                 masked ? statistics.Add(zero.logical_and(probe!.DeadMask!).sum()) : -1,
-                masked ? statistics.Add(zero.logical_and(probe!.SaturatedMask!).sum()) : -1));
+                masked ? statistics.Add(zero.logical_and(probe!.SaturatedMask!).sum()) : -1,
+                masked ? statistics.Add(zero.logical_and(probe!.DeadMask!).logical_and(probe.SaturatedMask!).sum()) : -1));
         }
 
         var zeroGradientElements = new Dictionary<DeclaredModule, (int, long)>();
@@ -127,6 +128,7 @@ internal sealed class ActivationSites
                     UnitsWithoutGradient = (long)values[site.WithoutGradientSlot],
                     DeadUnits = site.DeadSlot >= 0 ? (long)values[site.DeadSlot] : null,
                     SaturatedUnits = site.SaturatedSlot >= 0 ? (long)values[site.SaturatedSlot] : null,
+                    UnitsDeadAndSaturated = site.BothSlot >= 0 ? (long)values[site.BothSlot] : null,
                     WeightLayer = site.Call.Layer.Path,
                 });
             }
@@ -170,5 +172,5 @@ internal sealed class ActivationSites
     }
 
     /// <summary>A weight layer's run whose output reached <see cref="NextWeightLayer"/> through no activation module or planned functional one.</summary>
-    private sealed record NotSeenSite(WeightLayerCall Call, OrderKey Key, OrderKey NextWeightLayer, long Units, int WithoutGradientSlot, int DeadSlot, int SaturatedSlot);
+    private sealed record NotSeenSite(WeightLayerCall Call, OrderKey Key, OrderKey NextWeightLayer, long Units, int WithoutGradientSlot, int DeadSlot, int SaturatedSlot, int BothSlot);
 }

@@ -25,7 +25,7 @@ internal enum ProbeRole
 /// One measurement a hook queued during the pass. Counts wait in the pass's <see cref="DeviceStatistics"/> as slots
 /// (positions in its host copy); masks are kept there as tensors until the collection combines them with gradients.
 /// </summary>
-internal sealed class SiteProbe
+internal sealed record SiteProbe
 {
     public required ProbeRole Role { get; init; }
 

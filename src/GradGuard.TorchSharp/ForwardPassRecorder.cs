@@ -232,42 +232,31 @@ internal sealed class ForwardPassRecorder : IDisposable
     private SiteProbe OutputProbe(ProbeRole role, DeclaredModule module, int call, int @event, Tensor measured, ActivationKind kind)
     {
         var statistics = Pass.Statistics;
-        if (kind == ActivationKind.Saturating)
-        {
-            return new SiteProbe
-            {
-                Role = role, Module = module, Call = call, Event = @event, FeedingLayer = lastWeightLayer, Kind = kind,
-                Elements = measured.numel(),
-                SaturatedSlot = statistics.Add(UnitReductions.SaturatedElements(measured, options.SaturationThreshold)),
-            };
-        }
-
         long unitDimension = UnitReductions.UnitDimension(measured, lastWeightLayer?.Units, options.UnitDimension);
-        return new SiteProbe
+        var probe = new SiteProbe
         {
             Role = role, Module = module, Call = call, Event = @event, FeedingLayer = lastWeightLayer, Kind = kind,
             Units = measured.dim() < 2 ? measured.numel() : measured.shape[unitDimension],
             Elements = measured.numel(),
-            DeadSlot = statistics.Add(UnitReductions.DeadUnitMask(measured, unitDimension).sum()),
-            NonPositiveSlot = options.DyingMeasure == DyingMeasure.NonPositiveOutputs ? statistics.Add(UnitReductions.NonPositiveElements(measured)) : -1,
         };
+        return kind == ActivationKind.Saturating
+            ? probe with { SaturatedSlot = statistics.Add(UnitReductions.SaturatedElements(measured, options.SaturationThreshold)) }
+            : probe with
+            {
+                DeadSlot = statistics.Add(UnitReductions.DeadUnitMask(measured, unitDimension).sum()),
+                NonPositiveSlot = options.DyingMeasure == DyingMeasure.NonPositiveOutputs ? statistics.Add(UnitReductions.NonPositiveElements(measured)) : -1,
+            };
     }
 
-    private SiteProbe CandidateProbe(DeclaredModule module, int call, int @event, Tensor output, Tensor nextInput)
-    {
-        var statistics = Pass.Statistics;
-        var rectifier = OutputProbe(ProbeRole.Candidate, module, call, @event, output, ActivationKind.Rectifier);
-        return new SiteProbe
+    private SiteProbe CandidateProbe(DeclaredModule module, int call, int @event, Tensor output, Tensor nextInput) =>
+        OutputProbe(ProbeRole.Candidate, module, call, @event, output, ActivationKind.Rectifier) with
         {
-            Role = ProbeRole.Candidate, Module = module, Call = call, Event = @event, FeedingLayer = rectifier.FeedingLayer,
-            Units = rectifier.Units, Elements = rectifier.Elements, DeadSlot = rectifier.DeadSlot, NonPositiveSlot = rectifier.NonPositiveSlot,
-            SaturatedSlot = statistics.Add(UnitReductions.SaturatedElements(output, options.SaturationThreshold)),
+            SaturatedSlot = Pass.Statistics.Add(UnitReductions.SaturatedElements(output, options.SaturationThreshold)),
             AppliedSlots = (
-                statistics.Add(UnitReductions.IsApplied(nextInput, output, tensor => tensor.relu())),
-                statistics.Add(UnitReductions.IsApplied(nextInput, output, tensor => tensor.sigmoid())),
-                statistics.Add(UnitReductions.IsApplied(nextInput, output, tensor => tensor.tanh()))),
+                Pass.Statistics.Add(UnitReductions.IsApplied(nextInput, output, tensor => tensor.relu())),
+                Pass.Statistics.Add(UnitReductions.IsApplied(nextInput, output, tensor => tensor.sigmoid())),
+                Pass.Statistics.Add(UnitReductions.IsApplied(nextInput, output, tensor => tensor.tanh()))),
         };
-    }
 
     private SiteProbe MaskProbe(DeclaredModule module, int call, int @event, Tensor output)
     {

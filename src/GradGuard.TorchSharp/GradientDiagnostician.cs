@@ -186,29 +186,20 @@ internal sealed class GradientDiagnostician
     /// <summary>What the pre-activation says about units that got no gradient, and no more: no activation was seen after the layer.</summary>
     private string WhyWithoutGradient(ActivationStatistics site)
     {
-        if (site.DeadUnits is not { } dead || site.SaturatedUnits is not { } saturated)
+        if (site.DeadUnits is not { } dead || site.SaturatedUnits is not { } saturated || site.UnitsDeadAndSaturated is not { } both)
         {
             return "The layer's hooks never fired, so its pre-activation was not measured: call it through call() to learn why.";
         }
 
-        long unexplained = site.UnitsWithoutGradient!.Value - dead - saturated;
-        var reasons = new List<string>();
-        if (dead > 0)
+        string threshold = Format(options.SaturationThreshold);
+        var reasons = new (long Units, string Reason)[]
         {
-            reasons.Add($"{dead} had a pre-activation ≤ 0 for the whole batch (dead, as a rectifier applied after the layer leaves them; use He init, a lower learning rate, or LeakyReLU)");
-        }
-
-        if (saturated > 0)
-        {
-            reasons.Add($"{saturated} had |pre-activation| ≥ {Format(options.SaturationThreshold)} throughout (saturated, as a sigmoid or tanh leaves them; normalise or shrink the init)");
-        }
-
-        if (unexplained > 0)
-        {
-            reasons.Add($"{unexplained} had neither, so the gradient vanished before it reached them");
-        }
-
-        return $"No activation was seen after it; of those units {string.Join(", ", reasons)}.";
+            (dead - both, "had a pre-activation ≤ 0 for the whole batch (dead, as a rectifier applied after the layer leaves them; use He init, a lower learning rate, or LeakyReLU)"),
+            (saturated - both, $"had |pre-activation| ≥ {threshold} throughout without staying ≤ 0 (saturated, as a sigmoid or tanh leaves them; normalise or shrink the init)"),
+            (both, $"had a pre-activation ≤ -{threshold} throughout (dead under a rectifier, saturated under a sigmoid or tanh)"),
+            (site.UnitsWithoutGradient!.Value - dead - saturated + both, "had neither, so the gradient vanished before it reached them"),
+        };
+        return $"No activation was seen after it; of those units {string.Join(", ", reasons.Where(reason => reason.Units > 0).Select(reason => $"{reason.Units} {reason.Reason}"))}.";
     }
 
     private static double MeanDecayPerLayer(List<ParameterGradient> weights)

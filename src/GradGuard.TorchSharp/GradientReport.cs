@@ -107,6 +107,12 @@ public sealed record ActivationStatistics(string Layer, string Module, int Call,
     /// <summary>Sites where no activation was seen: units that got no gradient and whose |pre-activation| was ≥ the saturation threshold for the whole batch.</summary>
     public long? SaturatedUnits { get; init; }
 
+    /// <summary>
+    /// Sites where no activation was seen: units counted in both <see cref="DeadUnits"/> and <see cref="SaturatedUnits"/>,
+    /// whose pre-activation stayed ≤ −threshold: a rectifier leaves them dead, a sigmoid or tanh saturated.
+    /// </summary>
+    public long? UnitsDeadAndSaturated { get; init; }
+
     /// <summary>Sites where no activation was seen: units whose row of the layer's weight gradient was exactly zero.</summary>
     public long? UnitsWithoutGradient { get; init; }
 
