@@ -79,8 +79,8 @@ internal sealed class ActivationSites
         return new ActivationSites(pass, notSeen, zeroGradientElements);
     }
 
-    /// <summary>The sites in forward order, read from the host copy, and the plan the next passes follow.</summary>
-    public (IReadOnlyList<ActivationStatistics> Sites, ForwardPassPlan Plan) Resolve(double[] values)
+    /// <summary>The sites in forward order, read from the host copy, and, when <paramref name="learn"/>, the plan the next passes follow.</summary>
+    public (IReadOnlyList<ActivationStatistics> Sites, ForwardPassPlan? Plan) Resolve(double[] values, bool learn)
     {
         var sites = new List<(OrderKey Key, SiteProbe? Probe, NotSeenSite? NotSeen, ActivationKind Kind)>();
         foreach (var probe in pass.Probes)
@@ -134,7 +134,7 @@ internal sealed class ActivationSites
             }
         }
 
-        return (statistics, new ForwardPassPlan(pass.Events.ToList(), plan));
+        return (statistics, learn ? new ForwardPassPlan(pass.Events.ToList(), plan) : null);
     }
 
     /// <summary>The site's name and <c>gradguard.layer</c>: the module's path, with <c>#k</c> from its second call on, so the first call's name never changes.</summary>

@@ -14,7 +14,7 @@ internal sealed class DeviceStatistics : IDisposable
     private readonly List<Tensor> scalars = new();
     private readonly List<Tensor> kept = new();
 
-    /// <summary>Queues a scalar tensor (any numeric dtype), taking it over, and returns its position in the host copy.</summary>
+    /// <summary>Queues a 0-dimensional tensor (any numeric dtype), taking it over, and returns its position in the host copy.</summary>
     public int Add(Tensor scalar)
     {
         scalars.Add(scalar.DetachFromDisposeScope());
@@ -28,7 +28,10 @@ internal sealed class DeviceStatistics : IDisposable
         return tensor;
     }
 
-    /// <summary>Stacks every queued scalar as float64 on the first one's device and copies the stack to the host.</summary>
+    /// <summary>
+    /// Copies every queued scalar to the host in one transfer. Scalars of one dtype are stacked by one call, so the
+    /// number of TorchSharp calls grows with the dtypes (norms, counts, flags), not with the statistics.
+    /// </summary>
     public double[] CopyToHost()
     {
         if (scalars.Count == 0)
@@ -38,9 +41,21 @@ internal sealed class DeviceStatistics : IDisposable
 
         using var scope = torch.NewDisposeScope();
         Device device = scalars[0].device;
-        var aligned = scalars.Select(scalar => scalar.to(ScalarType.Float64, device).reshape(1)).ToList();
-        using Tensor onHost = torch.cat(aligned, 0).cpu();
-        return onHost.data<double>().ToArray();
+        var groups = scalars.Select((scalar, slot) => (scalar, slot)).GroupBy(entry => entry.scalar.dtype).ToList();
+        var stacked = groups.Select(group => torch.stack(group.Select(entry => entry.scalar)).to(ScalarType.Float64, device)).ToList();
+        using Tensor onHost = (stacked.Count == 1 ? stacked[0] : torch.cat(stacked, 0)).cpu();
+        var copied = onHost.data<double>().ToArray();
+        var values = new double[scalars.Count];
+        int position = 0;
+        foreach (var group in groups)
+        {
+            foreach (var (_, slot) in group)
+            {
+                values[slot] = copied[position++];
+            }
+        }
+
+        return values;
     }
 
     /// <summary>Disposes everything queued or kept.</summary>

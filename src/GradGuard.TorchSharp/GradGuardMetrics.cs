@@ -119,8 +119,13 @@ public static class GradGuardMetrics
     internal static void RecordCollection(GradientMonitor monitor, GradientReport report)
     {
         string model = monitor.ModelName;
-        var published = monitor.Published(report);
         Collections.Add(1, new KeyValuePair<string, object?>(ModelAttribute, model));
+        if (report.Diagnoses.Count == 0 && report.Parameters.All(parameter => parameter.NonFiniteCount == 0))
+        {
+            return;
+        }
+
+        var published = monitor.Published(report);
         var nonFinite = report.Parameters
             .Where(parameter => parameter.NonFiniteCount > 0 && published.LayerOf(parameter.Layer) is not null)
             .GroupBy(parameter => (Layer: published.LayerOf(parameter.Layer)!, parameter.Parameter));

@@ -209,8 +209,8 @@ public sealed class GradientMonitor : IDisposable
             entry.Layer.Index, entry.Parameter.Owner.Path, entry.Parameter.Name, values[entry.NormSlot],
             double.IsFinite(values[entry.NormSlot]) ? 0 : CountNonFinite(entry.Gradient),
             entry.Parameter.IsWeightMatrix) { Placement = entry.Layer.Placement }).ToList();
-        var (activations, plan) = sites.Resolve(values);
-        if (!pass.Matches(recorder.Plan.Expected))
+        var (activations, plan) = sites.Resolve(values, learn: !pass.Matches(recorder.Plan.Expected));
+        if (plan is not null)
         {
             recorder.Learn(plan);
         }
