@@ -22,7 +22,7 @@ catch (FormatException error)
 Telemetry telemetry;
 try
 {
-    telemetry = Telemetry.Start(commandLine.PrometheusPort);
+    telemetry = Telemetry.Start(commandLine.PrometheusPort, commandLine.RunId);
 }
 catch (System.Net.HttpListenerException error)
 {

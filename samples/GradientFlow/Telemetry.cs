@@ -24,11 +24,22 @@ public sealed class Telemetry : IDisposable
     public string Description { get; }
 
     /// <summary>Builds the meter provider; throws <see cref="HttpListenerException"/> when the scrape port cannot be listened on.</summary>
-    public static Telemetry Start(int? prometheusPort)
+    /// <param name="prometheusPort">Loopback port to serve <c>/metrics</c> on, if any.</param>
+    /// <param name="runId">The run's <c>service.instance.id</c>; null leaves it to OTEL_RESOURCE_ATTRIBUTES or a new GUID.</param>
+    public static Telemetry Start(int? prometheusPort, string? runId = null)
     {
         bool otlp = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
         var metrics = Sdk.CreateMeterProviderBuilder()
-            .ConfigureResource(resource => resource.AddService("GradientFlow"))
+            .ConfigureResource(resource =>
+            {
+                // A resource added later overrides an earlier one, so the sample's defaults come first, the standard
+                // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES after them, and the command line last.
+                resource.AddService("GradientFlow").AddEnvironmentVariableDetector();
+                if (runId is not null)
+                {
+                    resource.AddAttributes(new[] { new KeyValuePair<string, object>("service.instance.id", runId) });
+                }
+            })
             .AddGradGuardInstrumentation();
         metrics = otlp ? metrics.AddOtlpExporter() : metrics.AddConsoleExporter();
         string description = otlp ? "OTLP" : "the console";

@@ -66,9 +66,11 @@ internal sealed class GradientDiagnostician
         double ratio = first / weights[^1].Norm;
         if (ratio < options.VanishingRatio && first < options.VanishingFirstLayerNorm)
         {
+            string seen = first == 0
+                ? $"the first layer's gradient underflowed to 0 while the last layer's is {Format(weights[^1].Norm)}"
+                : $"the first layer's gradient norm is {Format(first)}, {Format(ratio)} of the last layer's ({Format(MeanDecayPerLayer(weights))}x smaller per layer on average)";
             yield return ByPosition(GradientProblem.VanishingGradients, null, ratio, options.VanishingRatio,
-                $"vanishing gradients: the first layer's gradient norm is {Format(first)}, {Format(ratio)} of the last layer's " +
-                $"({Format(MeanDecayPerLayer(weights))}x smaller per layer on average). Use ReLU with He (Kaiming) init, normalisation or residual connections.",
+                $"vanishing gradients: {seen}. Use ReLU with He (Kaiming) init, normalisation or residual connections.",
                 orderInferred);
             yield break;
         }

@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace GradGuard.Observability.Tests;
 
 /// <summary>
-/// A real Prometheus (Debian's package) on 127.0.0.1, scraping one target every second and evaluating the given rule
+/// A real Prometheus (Debian's package) on 127.0.0.1, scraping its targets every second and evaluating the given rule
 /// files, with its storage in a temporary folder that is deleted with it.
 /// </summary>
 public sealed class PrometheusServer : IDisposable
@@ -25,7 +25,10 @@ public sealed class PrometheusServer : IDisposable
         this.client = client;
     }
 
-    public static PrometheusServer Start(int targetPort, params string[] ruleFiles)
+    public static PrometheusServer Start(int targetPort, params string[] ruleFiles) => Start(new[] { targetPort }, ruleFiles);
+
+    /// <summary>Starts Prometheus scraping every port in <paramref name="targetPorts"/> on loopback as one job.</summary>
+    public static PrometheusServer Start(IReadOnlyList<int> targetPorts, params string[] ruleFiles)
     {
         Repository.InstallTools("prometheus");
         var directory = Directory.CreateTempSubdirectory("gradguard-prometheus-");
@@ -39,7 +42,7 @@ public sealed class PrometheusServer : IDisposable
             scrape_configs:
               - job_name: {Job}
                 static_configs:
-                  - targets: ["127.0.0.1:{targetPort}"]
+                  - targets: [{string.Join(", ", targetPorts.Select(port => $"\"127.0.0.1:{port}\""))}]
             """);
 
         int port = Loopback.FreePort();
