@@ -4,9 +4,20 @@ using static TorchSharp.torch;
 
 namespace GradGuard.TorchSharp;
 
-/// <summary>A parameter the monitor reads the gradient of, with the module that owns it.</summary>
-internal sealed record TrackedParameter(DeclaredModule Owner, string Name, Parameter Tensor, bool IsWeightMatrix)
+/// <summary>
+/// A parameter the monitor reads the gradient of, with the module that owns it. A class, not a record: a record's
+/// equality would compare the parameters with TorchSharp's Tensor.Equals, element by element, at every lookup.
+/// </summary>
+internal sealed class TrackedParameter(DeclaredModule owner, string name, Parameter tensor, bool isWeightMatrix)
 {
+    public DeclaredModule Owner { get; } = owner;
+
+    public string Name { get; } = name;
+
+    public Parameter Tensor { get; } = tensor;
+
+    public bool IsWeightMatrix { get; } = isWeightMatrix;
+
     public string DisplayName => Owner.Path.Length == 0 ? Name : $"{Owner.Path}.{Name}";
 }
 
