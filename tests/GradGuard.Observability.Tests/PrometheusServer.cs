@@ -56,6 +56,7 @@ public sealed class PrometheusServer : IDisposable
         try
         {
             server.WaitUntilReady();
+            server.WaitForFirstScrapes(targetPorts.Count);
             return server;
         }
         catch
@@ -100,6 +101,25 @@ public sealed class PrometheusServer : IDisposable
 
     public static string Label(JsonElement sample, string name) =>
         sample.GetProperty("metric").TryGetProperty(name, out var value) ? value.GetString()! : "";
+
+    /// <summary>
+    /// Waits until every target has been scraped once (<c>up</c> is written whether the scrape succeeded or not): Prometheus
+    /// starts its scrape loops a few seconds after it is ready, and a sample's first configuration can train and be gone
+    /// by then.
+    /// </summary>
+    private void WaitForFirstScrapes(int targets)
+    {
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (Query("up").Count < targets)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Prometheus scraped none of its {targets} targets within {StartTimeout.TotalSeconds:0} s. Output:\n{process.Output}");
+            }
+
+            Thread.Sleep(200);
+        }
+    }
 
     private void WaitUntilReady()
     {
