@@ -172,6 +172,7 @@ namespace GradGuard.Analyzers.NetworkModel
         private Value? StaticValue(ISymbol symbol)
         {
             symbol = symbol.OriginalDefinition;
+            reached.Add(symbol);
             if (!statics.TryGetValue(symbol, out var value))
             {
                 statics[symbol] = null;
