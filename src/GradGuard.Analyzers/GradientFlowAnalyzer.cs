@@ -37,13 +37,13 @@ namespace GradGuard.Analyzers
             context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.ReportDiagnostics);
             context.RegisterCompilationStartAction(start =>
             {
-                if (TorchSymbols.Resolve(start.Compilation) is not { } torch)
+                if (!TorchSymbols.IsReferenced(start.Compilation))
                 {
                     return;
                 }
 
                 var models = new SemanticModels(start.Compilation);
-                var networks = new CompilationNetworks(start.Compilation, torch, models);
+                var networks = new CompilationNetworks(start.Compilation, models);
                 var reports = new DiagnosticReports(start.Compilation, models, cancellationToken =>
                 {
                     // Found before the reports' lock is taken: every thread that arrives meanwhile helps find them.

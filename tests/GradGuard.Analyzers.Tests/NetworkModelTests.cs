@@ -79,7 +79,7 @@ public class NetworkModelTests
             AnalyzerCompilations.References,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
         Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
-        var networks = new CompilationNetworks(compilation, TorchSymbols.Resolve(compilation)!, new SemanticModels(compilation)).Find(CancellationToken.None);
+        var networks = new CompilationNetworks(compilation, new SemanticModels(compilation)).Find(CancellationToken.None);
         return NodeTraversal.Layers(networks.SelectMany(n => n.Path))
             .Where(l => l.Kind == LayerKind.Weight)
             .OrderBy(l => l.Origin!.SpanStart)

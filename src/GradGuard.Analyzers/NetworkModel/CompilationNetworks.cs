@@ -21,21 +21,20 @@ namespace GradGuard.Analyzers.NetworkModel
     {
         private readonly object gate = new();
         private readonly Compilation compilation;
-        private readonly TorchSymbols torch;
         private readonly OperationBodies bodies;
         private readonly Dictionary<ISymbol, int> unitIndex = new(SymbolEqualityComparer.Default);
         private readonly Stack<NetworkUnit> returned = new();
         private readonly List<UnitInterpretation> interpretations = new();
         private readonly HashSet<ISymbol> reached = new(SymbolEqualityComparer.Default);
+        private TorchSymbols? torch;
         private List<NetworkUnit>? units;
         private int next;
         private int inFlight;
         private ImmutableArray<Network>? networks;
 
-        public CompilationNetworks(Compilation compilation, TorchSymbols torch, SemanticModels models)
+        public CompilationNetworks(Compilation compilation, SemanticModels models)
         {
             this.compilation = compilation;
-            this.torch = torch;
             bodies = new OperationBodies(models);
         }
 
@@ -80,9 +79,14 @@ namespace GradGuard.Analyzers.NetworkModel
             }
         }
 
+        /// <summary>
+        /// The units, and TorchSharp's symbols first: resolved here rather than when the compilation starts, once the
+        /// compiler has bound the references, which is most of what resolving them costs.
+        /// </summary>
         private List<NetworkUnit> FindUnits(CancellationToken cancellationToken)
         {
-            var found = NetworkUnits.Find(compilation, torch, bodies, cancellationToken);
+            torch = TorchSymbols.Resolve(compilation);
+            var found = torch is null ? new List<NetworkUnit>() : NetworkUnits.Find(compilation, torch, bodies, cancellationToken);
             for (var index = 0; index < found.Count; index++)
             {
                 unitIndex[found[index].Symbol] = index;
@@ -96,7 +100,7 @@ namespace GradGuard.Analyzers.NetworkModel
             UnitInterpretation interpretation;
             try
             {
-                interpretation = NetworkInterpreter.Interpret(unit, torch, bodies, cancellationToken);
+                interpretation = NetworkInterpreter.Interpret(unit, torch!, bodies, cancellationToken);
             }
             catch
             {

@@ -69,6 +69,9 @@ namespace GradGuard.Analyzers.NetworkModel
 
         public IAssemblySymbol TorchSharpAssembly { get; }
 
+        /// <summary>Whether the compilation references TorchSharp: a look at the references' file names, which binds nothing.</summary>
+        public static bool IsReferenced(Compilation compilation) => compilation.References.Any(IsTorchSharpAssembly);
+
         /// <remarks>
         /// <c>torch</c> is looked up in the referenced TorchSharp assembly itself when there is one: a lookup by metadata
         /// name in the compilation searches every referenced assembly, which costs a compiler process more than all
@@ -92,8 +95,7 @@ namespace GradGuard.Analyzers.NetworkModel
         {
             foreach (var reference in compilation.References)
             {
-                if (reference is PortableExecutableReference { FilePath: { } path }
-                    && path.EndsWith("TorchSharp.dll", System.StringComparison.OrdinalIgnoreCase)
+                if (IsTorchSharpAssembly(reference)
                     && compilation.GetAssemblyOrModuleSymbol(reference) is IAssemblySymbol assembly
                     && assembly.GetTypeByMetadataName("TorchSharp.torch") is { } torch)
                 {
@@ -103,6 +105,9 @@ namespace GradGuard.Analyzers.NetworkModel
 
             return null;
         }
+
+        private static bool IsTorchSharpAssembly(MetadataReference reference) =>
+            reference is PortableExecutableReference { FilePath: { } path } && path.EndsWith("TorchSharp.dll", System.StringComparison.OrdinalIgnoreCase);
 
         private static INamedTypeSymbol? Nested(INamedTypeSymbol? container, string name) =>
             container?.GetTypeMembers(name).FirstOrDefault(type => type.Arity == 0);
