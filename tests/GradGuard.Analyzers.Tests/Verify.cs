@@ -1,9 +1,12 @@
+extern alias monitor;
+
 using System.Collections.Immutable;
 using GradGuard.Analyzers;
 using GradGuard.Tests.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp.Testing;
+using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Testing;
 
 namespace GradGuard.Analyzers.Tests;
@@ -55,6 +58,60 @@ internal static class Verify
         test.FixedState.AdditionalReferences.Add(TorchSharp);
         await test.RunAsync();
     }
+
+    /// <summary>
+    /// A test of <typeparamref name="TAnalyzer"/> over <paramref name="markup"/> (with optional .editorconfig lines), for
+    /// tests that add expected diagnostics, files or references before running it.
+    /// </summary>
+    public static CSharpAnalyzerTest<TAnalyzer, DefaultVerifier> AnalyzerTest<TAnalyzer>(string markup, params string[] editorConfig)
+        where TAnalyzer : DiagnosticAnalyzer, new()
+    {
+        var test = new CSharpAnalyzerTest<TAnalyzer, DefaultVerifier>();
+        Configure(test, markup, editorConfig);
+        return test;
+    }
+
+    /// <summary>Checks the diagnostics <typeparamref name="TAnalyzer"/> reports in <paramref name="markup"/>.</summary>
+    public static Task Diagnostics<TAnalyzer>(string markup, params string[] editorConfig)
+        where TAnalyzer : DiagnosticAnalyzer, new() =>
+        AnalyzerTest<TAnalyzer>(markup, editorConfig).RunAsync();
+
+    /// <summary>A fix test of <typeparamref name="TFix"/> over <typeparamref name="TAnalyzer"/>'s diagnostics, one by one and with Fix All.</summary>
+    public static CSharpCodeFixTest<TAnalyzer, TFix, DefaultVerifier> FixTest<TAnalyzer, TFix>(string markup, string fixedSource, params string[] editorConfig)
+        where TAnalyzer : DiagnosticAnalyzer, new()
+        where TFix : CodeFixProvider, new()
+    {
+        var test = new CSharpCodeFixTest<TAnalyzer, TFix, DefaultVerifier> { FixedCode = Usings + fixedSource };
+        Configure(test, markup, editorConfig);
+        test.FixedState.AdditionalReferences.Add(TorchSharp);
+        return test;
+    }
+
+    /// <summary>Checks <typeparamref name="TFix"/> turns <paramref name="markup"/> into <paramref name="fixedSource"/>.</summary>
+    public static Task Fix<TAnalyzer, TFix>(string markup, string fixedSource, params string[] editorConfig)
+        where TAnalyzer : DiagnosticAnalyzer, new()
+        where TFix : CodeFixProvider, new() =>
+        FixTest<TAnalyzer, TFix>(markup, fixedSource, editorConfig).RunAsync();
+
+    /// <summary>Compiles the test's sources against GradGuard.TorchSharp too, as a project that uses the monitor.</summary>
+    public static TTest WithMonitorReference<TTest>(this TTest test)
+        where TTest : AnalyzerTest<DefaultVerifier>
+    {
+        test.TestState.AdditionalReferences.AddRange(MonitorReferences);
+        if (test is CodeFixTest<DefaultVerifier> fixTest)
+        {
+            fixTest.FixedState.AdditionalReferences.AddRange(MonitorReferences);
+        }
+
+        return test;
+    }
+
+    // GradGuard.TorchSharp's public API names ILogger, so the compiler needs its assembly to bind calls to the monitor.
+    private static readonly MetadataReference[] MonitorReferences =
+    {
+        MetadataReference.CreateFromFile(typeof(monitor::GradGuard.TorchSharp.GradientMonitor).Assembly.Location),
+        MetadataReference.CreateFromFile(typeof(Microsoft.Extensions.Logging.ILogger).Assembly.Location),
+    };
 
     private static void Configure(AnalyzerTest<DefaultVerifier> test, string markup, string[] editorConfig)
     {
