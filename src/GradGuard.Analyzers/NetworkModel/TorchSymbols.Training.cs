@@ -94,9 +94,12 @@ namespace GradGuard.Analyzers.NetworkModel
             return false;
         }
 
-        /// <summary>A method of TorchSharp's module classes (<c>parameters</c>, <c>to</c>, <c>save</c>...), called on a module.</summary>
+        /// <summary>
+        /// A method of TorchSharp's module classes (<c>parameters</c>, <c>save</c>...) or one of its extension methods on
+        /// modules (<c>to</c>, <c>cuda</c>, <c>cpu</c>), called on a module.
+        /// </summary>
         public bool IsModuleMethod(IMethodSymbol method, string name) =>
-            method.Name == name && IsTorchSharp(method) && IsModuleType(method.ContainingType);
+            method.Name == name && IsTorchSharp(method) && IsModuleType(method.ReducedFrom is null ? method.ContainingType : method.ReceiverType);
 
         /// <summary><c>GradGuard.TorchSharp.GradientMonitor</c>, the training-time monitor.</summary>
         public static bool IsGradientMonitor(ITypeSymbol? type) =>
