@@ -19,7 +19,7 @@ namespace GradGuard.Analyzers.CodeFixes
                 ?? SyntaxFactory.Block(constructor.ExpressionBody is { } arrow ? new StatementSyntax[] { SyntaxFactory.ExpressionStatement(arrow.Expression) } : new StatementSyntax[0]);
             if (body.Statements.LastOrDefault() is { } last && last.GetLastToken().IsKind(SyntaxKind.CloseBraceToken))
             {
-                statement = statement.WithLeadingTrivia(SyntaxFactory.ElasticCarriageReturnLineFeed);
+                statement = statement.WithLeadingTrivia(last.GetTrailingTrivia().Where(trivia => trivia.IsKind(SyntaxKind.EndOfLineTrivia)));
             }
 
             return constructor

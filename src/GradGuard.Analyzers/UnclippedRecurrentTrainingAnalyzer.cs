@@ -1,0 +1,193 @@
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using GradGuard.Analyzers.NetworkModel;
+using GradGuard.Analyzers.TrainingSteps;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace GradGuard.Analyzers
+{
+    /// <summary>
+    /// GG0004: an optimizer's <c>step()</c> after <c>loss.backward()</c>, for a recurrent model, with a path between them
+    /// that does not clip the gradients. With <c>step(closure)</c> (LBFGS) the closure's <c>backward()</c> counts, and the
+    /// clip belongs inside the closure. Only calls named <c>step</c> are looked at, so other code costs no binding.
+    /// </summary>
+    [DiagnosticAnalyzer(LanguageNames.CSharp)]
+    public sealed class UnclippedRecurrentTrainingAnalyzer : DiagnosticAnalyzer
+    {
+        /// <summary>The diagnostic property with the models to clip, one expression a line, as written where the clip goes.</summary>
+        public const string ModelsProperty = "Models";
+
+        /// <summary>The diagnostic property with the maximum norm to clip to, from <c>gradguard.GG0004.max_norm</c>.</summary>
+        public const string MaxNormProperty = "MaxNorm";
+
+        private static readonly HashSet<string> ClippingNames = new() { "clip_grad_norm_", "clip_grad_value_", "ClipGradients" };
+
+        public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(RuleIds.UnclippedRecurrentTrainingRule);
+
+        public override void Initialize(AnalysisContext context)
+        {
+            context.EnableConcurrentExecution();
+            context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.ReportDiagnostics);
+            context.RegisterCompilationStartAction(start =>
+            {
+                if (TorchSymbols.Resolve(start.Compilation) is not { } torch)
+                {
+                    return;
+                }
+
+                var clippingHelpers = new ConcurrentDictionary<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
+                start.RegisterSyntaxNodeAction(node => Analyze(node, torch, clippingHelpers), SyntaxKind.InvocationExpression);
+            });
+        }
+
+        private static void Analyze(SyntaxNodeAnalysisContext context, TorchSymbols torch, ConcurrentDictionary<IMethodSymbol, bool> clippingHelpers)
+        {
+            var invocation = (InvocationExpressionSyntax)context.Node;
+            if (invocation.Expression is not MemberAccessExpressionSyntax { Name.Identifier.ValueText: "step" } access
+                || context.SemanticModel.GetOperation(invocation, context.CancellationToken) is not IInvocationOperation step
+                || !torch.IsOptimizerStep(step.TargetMethod)
+                || ExecutableCode.MemberAround(invocation) is not { } member
+                || context.SemanticModel.GetOperation(member, context.CancellationToken) is not { } memberBody)
+            {
+                return;
+            }
+
+            var model = context.SemanticModel;
+            var takesClosure = step.Arguments.Any(argument => argument.ArgumentKind != ArgumentKind.DefaultValue);
+            var closure = takesClosure ? Closure(step, model, context.CancellationToken) : null;
+            var executable = takesClosure ? closure : ExecutableCode.Around(invocation);
+            if (executable is null || ExecutableCode.Graph(executable, model, context.CancellationToken) is not { } graph)
+            {
+                return;
+            }
+
+            StepCall? Classify(IInvocationOperation call) =>
+                torch.IsBackward(call.TargetMethod) ? StepCall.Backward
+                : IsClipping(call.TargetMethod, torch, clippingHelpers, context) ? StepCall.Clip
+                : call.TargetMethod.Name == "zero_grad" && torch.IsTorchSharp(call.TargetMethod) ? StepCall.ZeroGrad
+                : call.Syntax == invocation ? StepCall.Step
+                : null;
+
+            if (ClippingPaths.UnclippedBackward(graph, Classify, targetIsExit: takesClosure) is not { } unclipped
+                || model.GetOperation(unclipped.Syntax, context.CancellationToken) is not IInvocationOperation backward)
+            {
+                return;
+            }
+
+            // The models the optimizer updates are the ones whose gradients matter; the loss names them when the optimizer
+            // was built where this code cannot see.
+            var models = new TrainedModels(torch, model, memberBody, context.CancellationToken);
+            var trainedByOptimizer = models.ThroughOptimizer(step).ToList();
+            var candidates = trainedByOptimizer.Count > 0 ? trainedByOptimizer : models.ThroughLoss(backward).ToList();
+            var recurrence = new ModelRecurrence(torch, context.CancellationToken);
+            var loops = LoopApplication.In(member).ToList();
+            var recurrent = candidates
+                .Select(candidate => (Model: candidate, Reason: candidate.Types.Select(recurrence.Of).FirstOrDefault(reason => reason is not null) ?? AppliedRecurrently(candidate, loops, torch, model, context)))
+                .Where(pair => pair.Reason is not null)
+                .ToList();
+            if (recurrent.Count == 0)
+            {
+                return;
+            }
+
+            // The fix clips what the optimizer trains; without an optimizer to read, the recurrent models the loss came from.
+            var insertAt = takesClosure ? backward.Syntax.Span.End : invocation.SpanStart;
+            var toClip = (trainedByOptimizer.Count > 0 ? trainedByOptimizer : recurrent.Select(pair => pair.Model))
+                .Select(candidate => ExpressionAt(candidate, insertAt, model))
+                .Distinct()
+                .ToList();
+            var properties = ImmutableDictionary<string, string?>.Empty
+                .Add(MaxNormProperty, RuleOptions.From(context.Options.AnalyzerConfigOptionsProvider.GetOptions(invocation.SyntaxTree)).ClipMaxNorm.ToString("0.0###############", CultureInfo.InvariantCulture));
+            if (toClip.All(expression => expression is not null))
+            {
+                properties = properties.Add(ModelsProperty, string.Join("\n", toClip));
+            }
+
+            var (first, reason) = recurrent[0];
+            context.ReportDiagnostic(Diagnostic.Create(
+                RuleIds.UnclippedRecurrentTrainingRule,
+                invocation.GetLocation(),
+                takesClosure ? new[] { backward.Syntax.GetLocation() } : null,
+                properties,
+                $"{access.Expression}.step()",
+                $"'{first.Name}'",
+                reason));
+        }
+
+        /// <summary>
+        /// The closure of <c>step(closure)</c>: a lambda, a local function or a method, passed directly or through a local.
+        /// Its <c>backward()</c> runs inside <c>step</c>, so that is where the clip has to be.
+        /// </summary>
+        private static SyntaxNode? Closure(IInvocationOperation step, SemanticModel model, CancellationToken cancellationToken)
+        {
+            var argument = step.Arguments.First(candidate => candidate.ArgumentKind != ArgumentKind.DefaultValue).Value;
+            for (int hops = 0; argument is not null && hops < 4; hops++)
+            {
+                switch (argument)
+                {
+                    case IConversionOperation conversion:
+                        argument = conversion.Operand;
+                        break;
+                    case IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda }:
+                        return lambda.Syntax;
+                    case IAnonymousFunctionOperation lambda:
+                        return lambda.Syntax;
+                    case IDelegateCreationOperation { Target: IMethodReferenceOperation reference }:
+                        return reference.Method.DeclaringSyntaxReferences.FirstOrDefault(syntax => syntax.SyntaxTree == model.SyntaxTree)?.GetSyntax(cancellationToken);
+                    case ILocalReferenceOperation local:
+                        argument = local.Local.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) is VariableDeclaratorSyntax { Initializer.Value: var value }
+                            ? model.GetOperation(value, cancellationToken)
+                            : null;
+                        break;
+                    default:
+                        return null;
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary>
+        /// A clipping call: TorchSharp's or the monitor's, or a method of the compilation that makes one (found by the names
+        /// it calls, so a helper in another file costs no binding).
+        /// </summary>
+        private static bool IsClipping(IMethodSymbol method, TorchSymbols torch, ConcurrentDictionary<IMethodSymbol, bool> clippingHelpers, SyntaxNodeAnalysisContext context) =>
+            torch.IsGradientClipping(method)
+            || (method.DeclaringSyntaxReferences.Length > 0
+                && clippingHelpers.GetOrAdd(method.OriginalDefinition, helper => helper.DeclaringSyntaxReferences
+                    .SelectMany(reference => reference.GetSyntax(context.CancellationToken).DescendantNodes().OfType<InvocationExpressionSyntax>())
+                    .Any(call => call.Expression is MemberAccessExpressionSyntax { Name.Identifier.ValueText: var name } && ClippingNames.Contains(name))));
+
+        /// <summary>A model the training code itself applies in a loop that feeds its output back (a hand-written RNN unrolled over a sequence).</summary>
+        private static string? AppliedRecurrently(TrainedModel candidate, List<LoopApplication> loops, TorchSymbols torch, SemanticModel model, SyntaxNodeAnalysisContext context) =>
+            candidate.Symbol is not null
+            && loops.Any(loop => (loop.FeedsBack || candidate.Types.Any(type => torch.RecurrenceOf(type) == Recurrence.Cell))
+                && SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(loop.Receiver, context.CancellationToken).Symbol, candidate.Symbol))
+                ? "a loop in this method that feeds its output back into it"
+                : null;
+
+        /// <summary>How to name the model where the clip goes, or null when the name found does not reach there.</summary>
+        private static string? ExpressionAt(TrainedModel candidate, int position, SemanticModel model)
+        {
+            if (candidate.Reference is IInstanceReferenceOperation)
+            {
+                return model.GetEnclosingSymbol(position) is { IsStatic: false } enclosing
+                    && SymbolEqualityComparer.Default.Equals(enclosing.ContainingType, candidate.Reference.Type)
+                        ? "this"
+                        : null;
+            }
+
+            var text = candidate.Reference.Syntax.ToString();
+            var bound = model.GetSpeculativeSymbolInfo(position, SyntaxFactory.ParseExpression(text), SpeculativeBindingOption.BindAsExpression).Symbol;
+            return candidate.Symbol is not null && SymbolEqualityComparer.Default.Equals(bound, candidate.Symbol) ? text : null;
+        }
+    }
+}
