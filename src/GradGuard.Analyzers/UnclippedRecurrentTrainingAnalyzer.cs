@@ -86,11 +86,12 @@ namespace GradGuard.Analyzers
             // was built where this code cannot see.
             var models = new TrainedModels(torch, model, memberBody, context.CancellationToken);
             var trainedByOptimizer = models.ThroughOptimizer(step).ToList();
-            var candidates = trainedByOptimizer.Count > 0 ? trainedByOptimizer : models.ThroughLoss(backward).ToList();
+            var trainedThroughLoss = models.ThroughLoss(backward).ToList();
+            var candidates = trainedByOptimizer.Count > 0 ? trainedByOptimizer : trainedThroughLoss;
             var recurrence = new ModelRecurrence(torch, context.CancellationToken);
             var loops = LoopApplication.In(member).ToList();
             var recurrent = candidates
-                .Select(candidate => (Model: candidate, Reason: candidate.Types.Select(recurrence.Of).FirstOrDefault(reason => reason is not null) ?? AppliedRecurrently(candidate, loops, torch, model, context)))
+                .Select(candidate => (Model: candidate, Reason: candidate.Types.Select(recurrence.Of).FirstOrDefault(reason => reason is not null) ?? AppliedRecurrently(candidate, loops, torch, model, context.CancellationToken)))
                 .Where(pair => pair.Reason is not null)
                 .ToList();
             if (recurrent.Count == 0)
@@ -99,9 +100,13 @@ namespace GradGuard.Analyzers
             }
 
             // The fix clips what the optimizer trains; without an optimizer to read, the recurrent models the loss came from.
+            // A model the optimizer got as a constructor's parameter is named where the clip goes by what the loss used.
             var insertAt = takesClosure ? backward.Syntax.Span.End : invocation.SpanStart;
             var toClip = (trainedByOptimizer.Count > 0 ? trainedByOptimizer : recurrent.Select(pair => pair.Model))
-                .Select(candidate => ExpressionAt(candidate, insertAt, model))
+                .Select(candidate => ExpressionAt(candidate, insertAt, model)
+                    ?? trainedThroughLoss.Where(other => other.Types.Intersect(candidate.Types, SymbolEqualityComparer.Default).Any(type => !torch.IsTorchSharp(type)))
+                        .Select(other => ExpressionAt(other, insertAt, model))
+                        .FirstOrDefault(expression => expression is not null))
                 .Distinct()
                 .ToList();
             var properties = ImmutableDictionary<string, string?>.Empty
@@ -166,11 +171,14 @@ namespace GradGuard.Analyzers
                     .SelectMany(reference => reference.GetSyntax(context.CancellationToken).DescendantNodes().OfType<InvocationExpressionSyntax>())
                     .Any(call => call.Expression is MemberAccessExpressionSyntax { Name.Identifier.ValueText: var name } && ClippingNames.Contains(name))));
 
-        /// <summary>A model the training code itself applies in a loop that feeds its output back (a hand-written RNN unrolled over a sequence).</summary>
-        private static string? AppliedRecurrently(TrainedModel candidate, List<LoopApplication> loops, TorchSymbols torch, SemanticModel model, SyntaxNodeAnalysisContext context) =>
-            candidate.Symbol is not null
-            && loops.Any(loop => (loop.FeedsBack || candidate.Types.Any(type => torch.RecurrenceOf(type) == Recurrence.Cell))
-                && SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(loop.Receiver, context.CancellationToken).Symbol, candidate.Symbol))
+        /// <summary>
+        /// A model the training code itself applies in a loop that feeds its output back (a hand-written RNN unrolled over a
+        /// sequence): the same variable, or a module of the model's own class (the trainer's field for the constructor's parameter).
+        /// </summary>
+        private static string? AppliedRecurrently(TrainedModel candidate, List<LoopApplication> loops, TorchSymbols torch, SemanticModel model, CancellationToken cancellationToken) =>
+            loops.Any(loop => (loop.FeedsBack || candidate.Types.Any(type => torch.RecurrenceOf(type) == Recurrence.Cell))
+                && ((candidate.Symbol is not null && SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(loop.Receiver, cancellationToken).Symbol, candidate.Symbol))
+                    || (model.GetTypeInfo(loop.Receiver, cancellationToken).Type is { } applied && !torch.IsTorchSharp(applied) && candidate.Types.Contains(applied, SymbolEqualityComparer.Default))))
                 ? "a loop in this method that feeds its output back into it"
                 : null;
 

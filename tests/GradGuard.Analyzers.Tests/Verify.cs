@@ -22,7 +22,7 @@ internal static class Verify
         new PackageIdentity("Microsoft.NETCore.App.Ref", "8.0.31"),
         Path.Combine("ref", "net8.0"));
 
-    private static readonly MetadataReference TorchSharp = MetadataReference.CreateFromFile(typeof(global::TorchSharp.torch).Assembly.Location);
+    internal static readonly MetadataReference TorchSharp = MetadataReference.CreateFromFile(typeof(global::TorchSharp.torch).Assembly.Location);
 
     /// <summary>Checks the diagnostics in <paramref name="markup"/> (<c>{|GG0001:...|}</c>), with optional .editorconfig lines.</summary>
     public static async Task Diagnostics(string markup, params string[] editorConfig)
@@ -106,8 +106,8 @@ internal static class Verify
         return test;
     }
 
-    // GradGuard.TorchSharp's public API names ILogger, so the compiler needs its assembly to bind calls to the monitor.
-    private static readonly MetadataReference[] MonitorReferences =
+    /// <summary>GradGuard.TorchSharp, and the logging abstractions its API names, which the compiler needs to bind calls to the monitor.</summary>
+    internal static readonly MetadataReference[] MonitorReferences =
     {
         MetadataReference.CreateFromFile(typeof(monitor::GradGuard.TorchSharp.GradientMonitor).Assembly.Location),
         MetadataReference.CreateFromFile(typeof(Microsoft.Extensions.Logging.ILogger).Assembly.Location),
