@@ -14,30 +14,20 @@ namespace GradGuard.Analyzers
     /// <c>base.forward(...)</c> inside an override of <c>forward</c> is left alone: that is how an override extends it.
     /// </summary>
     [DiagnosticAnalyzer(LanguageNames.CSharp)]
-    public sealed class DirectForwardCallAnalyzer : DiagnosticAnalyzer
+    public sealed class DirectForwardCallAnalyzer : TorchSharpAnalyzer
     {
         private const string MonitorAssembly = "GradGuard.TorchSharp";
 
         public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(RuleIds.DirectForwardCallRule);
 
-        public override void Initialize(AnalysisContext context)
+        private protected override void Start(CompilationStartAnalysisContext start, TorchSymbols torch)
         {
-            context.EnableConcurrentExecution();
-            context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.ReportDiagnostics);
-            context.RegisterCompilationStartAction(start =>
-            {
-                if (TorchSymbols.Resolve(start.Compilation) is not { } torch)
-                {
-                    return;
-                }
-
-                // The monitor sees a layer only through its forward hooks: with it in the project, a bypassed layer is a
-                // layer the monitor silently leaves out.
-                var severity = start.Compilation.ReferencedAssemblyNames.Any(assembly => assembly.Name == MonitorAssembly)
-                    ? DiagnosticSeverity.Warning
-                    : DiagnosticSeverity.Info;
-                start.RegisterSyntaxNodeAction(node => Analyze(node, torch, severity), SyntaxKind.InvocationExpression);
-            });
+            // The monitor sees a layer only through its forward hooks: with it in the project, a bypassed layer is a
+            // layer the monitor silently leaves out.
+            var severity = start.Compilation.ReferencedAssemblyNames.Any(assembly => assembly.Name == MonitorAssembly)
+                ? DiagnosticSeverity.Warning
+                : DiagnosticSeverity.Info;
+            start.RegisterSyntaxNodeAction(node => Analyze(node, torch, severity), SyntaxKind.InvocationExpression);
         }
 
         private static void Analyze(SyntaxNodeAnalysisContext context, TorchSymbols torch, DiagnosticSeverity severity)

@@ -20,7 +20,7 @@ namespace GradGuard.Analyzers
     /// clip belongs inside the closure. Only calls named <c>step</c> are looked at, so other code costs no binding.
     /// </summary>
     [DiagnosticAnalyzer(LanguageNames.CSharp)]
-    public sealed class UnclippedRecurrentTrainingAnalyzer : DiagnosticAnalyzer
+    public sealed class UnclippedRecurrentTrainingAnalyzer : TorchSharpAnalyzer
     {
         /// <summary>The diagnostic property with the models to clip, one expression a line, as written where the clip goes.</summary>
         public const string ModelsProperty = "Models";
@@ -32,20 +32,10 @@ namespace GradGuard.Analyzers
 
         public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(RuleIds.UnclippedRecurrentTrainingRule);
 
-        public override void Initialize(AnalysisContext context)
+        private protected override void Start(CompilationStartAnalysisContext start, TorchSymbols torch)
         {
-            context.EnableConcurrentExecution();
-            context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.ReportDiagnostics);
-            context.RegisterCompilationStartAction(start =>
-            {
-                if (TorchSymbols.Resolve(start.Compilation) is not { } torch)
-                {
-                    return;
-                }
-
-                var clippingHelpers = new ConcurrentDictionary<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
-                start.RegisterSyntaxNodeAction(node => Analyze(node, torch, clippingHelpers), SyntaxKind.InvocationExpression);
-            });
+            var clippingHelpers = new ConcurrentDictionary<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
+            start.RegisterSyntaxNodeAction(node => Analyze(node, torch, clippingHelpers), SyntaxKind.InvocationExpression);
         }
 
         private static void Analyze(SyntaxNodeAnalysisContext context, TorchSymbols torch, ConcurrentDictionary<IMethodSymbol, bool> clippingHelpers)

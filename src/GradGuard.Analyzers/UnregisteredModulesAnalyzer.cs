@@ -18,7 +18,7 @@ namespace GradGuard.Analyzers
     /// is registered, with everything it holds, by its parent's <c>register_module</c>.
     /// </summary>
     [DiagnosticAnalyzer(LanguageNames.CSharp)]
-    public sealed class UnregisteredModulesAnalyzer : DiagnosticAnalyzer
+    public sealed class UnregisteredModulesAnalyzer : TorchSharpAnalyzer
     {
         /// <summary>The diagnostic property that names the container the fix of (a) switches to.</summary>
         public const string ContainerProperty = "Container";
@@ -27,51 +27,41 @@ namespace GradGuard.Analyzers
             RuleIds.UnregisteredModuleCollectionRule,
             RuleIds.UnregisteredRootModuleRule);
 
-        public override void Initialize(AnalysisContext context)
+        private protected override void Start(CompilationStartAnalysisContext start, TorchSymbols torch)
         {
-            context.EnableConcurrentExecution();
-            context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.ReportDiagnostics);
-            context.RegisterCompilationStartAction(start =>
-            {
-                if (TorchSymbols.Resolve(start.Compilation) is not { } torch)
+            var unregistered = new ConcurrentDictionary<INamedTypeSymbol, IReadOnlyList<ModuleField>>(SymbolEqualityComparer.Default);
+            var roots = new ConcurrentDictionary<INamedTypeSymbol, string>(SymbolEqualityComparer.Default);
+            start.RegisterSymbolAction(
+                symbol =>
                 {
-                    return;
-                }
-
-                var unregistered = new ConcurrentDictionary<INamedTypeSymbol, IReadOnlyList<ModuleField>>(SymbolEqualityComparer.Default);
-                var roots = new ConcurrentDictionary<INamedTypeSymbol, string>(SymbolEqualityComparer.Default);
-                start.RegisterSymbolAction(
-                    symbol =>
+                    if (symbol.Symbol is INamedTypeSymbol { TypeKind: TypeKind.Class } type && torch.IsModuleType(type) && !torch.IsTorchSharp(type))
                     {
-                        if (symbol.Symbol is INamedTypeSymbol { TypeKind: TypeKind.Class } type && torch.IsModuleType(type) && !torch.IsTorchSharp(type))
-                        {
-                            AnalyzeModuleClass(symbol, type, torch, unregistered);
-                        }
-                    },
-                    SymbolKind.NamedType);
-                start.RegisterSyntaxNodeAction(
-                    node =>
-                    {
-                        if (RootModuleUse.Of((InvocationExpressionSyntax)node.Node, node.SemanticModel, torch, node.CancellationToken) is { } use)
-                        {
-                            foreach (var type in use.Types)
-                            {
-                                roots.TryAdd(type.OriginalDefinition, use.Description);
-                            }
-                        }
-                    },
-                    SyntaxKind.InvocationExpression);
-                start.RegisterCompilationEndAction(end =>
+                        AnalyzeModuleClass(symbol, type, torch, unregistered);
+                    }
+                },
+                SymbolKind.NamedType);
+            start.RegisterSyntaxNodeAction(
+                node =>
                 {
-                    foreach (var pair in unregistered)
+                    if (RootModuleUse.Of((InvocationExpressionSyntax)node.Node, node.SemanticModel, torch, node.CancellationToken) is { } use)
                     {
-                        if (roots.TryGetValue(pair.Key, out var use))
+                        foreach (var type in use.Types)
                         {
-                            end.ReportDiagnostic(Diagnostic.Create(
-                                RuleIds.UnregisteredRootModuleRule, pair.Key.Locations[0], pair.Key.Name, use, string.Join(", ", pair.Value.Select(field => $"'{field.Name}'"))));
+                            roots.TryAdd(type.OriginalDefinition, use.Description);
                         }
                     }
-                });
+                },
+                SyntaxKind.InvocationExpression);
+            start.RegisterCompilationEndAction(end =>
+            {
+                foreach (var pair in unregistered)
+                {
+                    if (roots.TryGetValue(pair.Key, out var use))
+                    {
+                        end.ReportDiagnostic(Diagnostic.Create(
+                            RuleIds.UnregisteredRootModuleRule, pair.Key.Locations[0], pair.Key.Name, use, string.Join(", ", pair.Value.Select(field => $"'{field.Name}'"))));
+                    }
+                }
             });
         }
 

@@ -25,6 +25,24 @@ public class UnclippedRecurrentTrainingTests
 
         """;
 
+    /// <summary>A GRU encoder and a feed-forward decoder, trained together.</summary>
+    private const string EncoderAndDecoder = """
+        class Encoder : Module<Tensor, Tensor>
+        {
+            private readonly GRU gru = nn.GRU(8, 8);
+            public Encoder() : base(nameof(Encoder)) => RegisterComponents();
+            public override Tensor forward(Tensor x) => gru.call(x).Item1;
+        }
+
+        class Decoder : Module<Tensor, Tensor>
+        {
+            private readonly Linear output = nn.Linear(8, 8);
+            public Decoder() : base(nameof(Decoder)) => RegisterComponents();
+            public override Tensor forward(Tensor x) => output.call(x);
+        }
+
+        """;
+
     [Fact]
     public Task An_unclipped_LSTM_training_loop_is_reported_on_step() => Verify.AnalyzerTest<UnclippedRecurrentTrainingAnalyzer>(LstmClassifier + """
         static class Training
@@ -280,21 +298,7 @@ public class UnclippedRecurrentTrainingTests
 
     [Fact]
     public Task The_fix_clips_each_trained_model_before_step_with_the_configured_norm() => Verify.Fix<UnclippedRecurrentTrainingAnalyzer, AddGradientClippingCodeFix>(
-        """
-        class Encoder : Module<Tensor, Tensor>
-        {
-            private readonly GRU gru = nn.GRU(8, 8);
-            public Encoder() : base(nameof(Encoder)) => RegisterComponents();
-            public override Tensor forward(Tensor x) => gru.call(x).Item1;
-        }
-
-        class Decoder : Module<Tensor, Tensor>
-        {
-            private readonly Linear output = nn.Linear(8, 8);
-            public Decoder() : base(nameof(Decoder)) => RegisterComponents();
-            public override Tensor forward(Tensor x) => output.call(x);
-        }
-
+        EncoderAndDecoder + """
         static class Training
         {
             static void Train(Encoder encoder, Decoder decoder, Tensor x, Tensor y)
@@ -309,21 +313,7 @@ public class UnclippedRecurrentTrainingTests
             }
         }
         """,
-        """
-        class Encoder : Module<Tensor, Tensor>
-        {
-            private readonly GRU gru = nn.GRU(8, 8);
-            public Encoder() : base(nameof(Encoder)) => RegisterComponents();
-            public override Tensor forward(Tensor x) => gru.call(x).Item1;
-        }
-
-        class Decoder : Module<Tensor, Tensor>
-        {
-            private readonly Linear output = nn.Linear(8, 8);
-            public Decoder() : base(nameof(Decoder)) => RegisterComponents();
-            public override Tensor forward(Tensor x) => output.call(x);
-        }
-
+        EncoderAndDecoder + """
         static class Training
         {
             static void Train(Encoder encoder, Decoder decoder, Tensor x, Tensor y)

@@ -206,6 +206,33 @@ public class UnregisteredModulesTests
         """);
 
     [Fact]
+    public Task Generated_classes_are_not_reported() => Verify.AnalyzerTest<UnregisteredModulesAnalyzer>("""
+        [System.CodeDom.Compiler.GeneratedCode("tool", "1.0")]
+        class GeneratedNet : Module<Tensor, Tensor>
+        {
+            private readonly List<Linear> heads = new() { nn.Linear(8, 1) };
+            private readonly Linear fc = nn.Linear(8, 8);
+            public GeneratedNet() : base(nameof(GeneratedNet)) { }
+            public override Tensor forward(Tensor x) => heads[0].call(fc.call(x));
+        }
+
+        static class Program
+        {
+            static void Main() => torch.optim.Adam(new GeneratedNet().parameters());
+        }
+        """)
+        .WithSource("Net.g.cs", Verify.Usings + """
+            class AlsoGenerated : Module<Tensor, Tensor>
+            {
+                private readonly Linear[] heads = { nn.Linear(8, 1) };
+                public AlsoGenerated() : base(nameof(AlsoGenerated)) { }
+                public override Tensor forward(Tensor x) => heads[0].call(x);
+                public static void Train() => torch.optim.Adam(new AlsoGenerated().parameters());
+            }
+            """)
+        .RunAsync();
+
+    [Fact]
     public Task The_fix_adds_RegisterComponents_at_the_end_of_each_constructor() => Verify.FixTest<UnregisteredModulesAnalyzer, AddRegisterComponentsCodeFix>(
         """
         class {|#0:Net|} : Module<Tensor, Tensor>
