@@ -41,33 +41,18 @@ namespace GradGuard.Analyzers
         private static void Analyze(SyntaxNodeAnalysisContext context, TorchSymbols torch, ConcurrentDictionary<IMethodSymbol, bool> clippingHelpers)
         {
             var invocation = (InvocationExpressionSyntax)context.Node;
+            var model = context.SemanticModel;
             if (invocation.Expression is not MemberAccessExpressionSyntax { Name.Identifier.ValueText: "step" } access
-                || context.SemanticModel.GetOperation(invocation, context.CancellationToken) is not IInvocationOperation step
+                || model.GetOperation(invocation, context.CancellationToken) is not IInvocationOperation step
                 || !torch.IsOptimizerStep(step.TargetMethod)
                 || ExecutableCode.MemberAround(invocation) is not { } member
-                || context.SemanticModel.GetOperation(member, context.CancellationToken) is not { } memberBody)
+                || model.GetOperation(member, context.CancellationToken) is not { } memberBody)
             {
                 return;
             }
 
-            var model = context.SemanticModel;
             var takesClosure = step.Arguments.Any(argument => argument.ArgumentKind != ArgumentKind.DefaultValue);
-            var closure = takesClosure ? Closure(step, model, context.CancellationToken) : null;
-            var executable = takesClosure ? closure : ExecutableCode.Around(invocation);
-            if (executable is null || ExecutableCode.Graph(executable, model, context.CancellationToken) is not { } graph)
-            {
-                return;
-            }
-
-            StepCall? Classify(IInvocationOperation call) =>
-                torch.IsBackward(call.TargetMethod) ? StepCall.Backward
-                : IsClipping(call.TargetMethod, torch, clippingHelpers, context) ? StepCall.Clip
-                : call.TargetMethod.Name == "zero_grad" && torch.IsTorchSharp(call.TargetMethod) ? StepCall.ZeroGrad
-                : call.Syntax == invocation ? StepCall.Step
-                : null;
-
-            if (ClippingPaths.UnclippedBackward(graph, Classify, targetIsExit: takesClosure) is not { } unclipped
-                || model.GetOperation(unclipped.Syntax, context.CancellationToken) is not IInvocationOperation backward)
+            if (UnclippedBackward(step, takesClosure, torch, clippingHelpers, context) is not { } backward)
             {
                 return;
             }
@@ -77,11 +62,11 @@ namespace GradGuard.Analyzers
             var models = new TrainedModels(torch, model, memberBody, context.CancellationToken);
             var trainedByOptimizer = models.ThroughOptimizer(step).ToList();
             var trainedThroughLoss = models.ThroughLoss(backward).ToList();
-            var candidates = trainedByOptimizer.Count > 0 ? trainedByOptimizer : trainedThroughLoss;
             var recurrence = new ModelRecurrence(torch, context.CancellationToken);
             var loops = LoopApplication.In(member).ToList();
-            var recurrent = candidates
-                .Select(candidate => (Model: candidate, Reason: candidate.Types.Select(recurrence.Of).FirstOrDefault(reason => reason is not null) ?? AppliedRecurrently(candidate, loops, torch, model, context.CancellationToken)))
+            var recurrent = (trainedByOptimizer.Count > 0 ? trainedByOptimizer : trainedThroughLoss)
+                .Select(candidate => (Model: candidate, Reason: candidate.Types.Select(recurrence.Of).FirstOrDefault(reason => reason is not null)
+                    ?? AppliedRecurrently(candidate, loops, torch, model, context.CancellationToken)))
                 .Where(pair => pair.Reason is not null)
                 .ToList();
             if (recurrent.Count == 0)
@@ -90,13 +75,9 @@ namespace GradGuard.Analyzers
             }
 
             // The fix clips what the optimizer trains; without an optimizer to read, the recurrent models the loss came from.
-            // A model the optimizer got as a constructor's parameter is named where the clip goes by what the loss used.
             var insertAt = takesClosure ? backward.Syntax.Span.End : invocation.SpanStart;
             var toClip = (trainedByOptimizer.Count > 0 ? trainedByOptimizer : recurrent.Select(pair => pair.Model))
-                .Select(candidate => ExpressionAt(candidate, insertAt, model)
-                    ?? trainedThroughLoss.Where(other => other.Types.Intersect(candidate.Types, SymbolEqualityComparer.Default).Any(type => !torch.IsTorchSharp(type)))
-                        .Select(other => ExpressionAt(other, insertAt, model))
-                        .FirstOrDefault(expression => expression is not null))
+                .Select(candidate => ExpressionAt(candidate, insertAt, trainedThroughLoss, torch, model))
                 .Distinct()
                 .ToList();
             var properties = ImmutableDictionary<string, string?>.Empty
@@ -115,6 +96,33 @@ namespace GradGuard.Analyzers
                 $"{access.Expression}.step()",
                 $"'{first.Name}'",
                 reason));
+        }
+
+        /// <summary>
+        /// A <c>backward()</c> from which the step can be reached without a clip: in the code around the step, or for
+        /// <c>step(closure)</c>, in the closure, on a path to its end. Null when every path clips, or the closure is out of sight.
+        /// </summary>
+        private static IInvocationOperation? UnclippedBackward(
+            IInvocationOperation step, bool takesClosure, TorchSymbols torch, ConcurrentDictionary<IMethodSymbol, bool> clippingHelpers, SyntaxNodeAnalysisContext context)
+        {
+            var model = context.SemanticModel;
+            var executable = takesClosure ? Closure(step, model, context.CancellationToken) : ExecutableCode.Around(step.Syntax);
+            if (executable is null || ExecutableCode.Graph(executable, model, context.CancellationToken) is not { } graph)
+            {
+                return null;
+            }
+
+            StepCall? Classify(IInvocationOperation call) =>
+                torch.IsBackward(call.TargetMethod) ? StepCall.Backward
+                : IsClipping(call.TargetMethod, torch, clippingHelpers, context.CancellationToken) ? StepCall.Clip
+                : call.TargetMethod.Name == "zero_grad" && torch.IsTorchSharp(call.TargetMethod) ? StepCall.ZeroGrad
+                : call.Syntax == step.Syntax ? StepCall.Step
+                : null;
+
+            // The graph holds its own copies of the operations; the original tree's call is what the models are read from.
+            return ClippingPaths.UnclippedBackward(graph, Classify, targetIsExit: takesClosure) is { } unclipped
+                ? model.GetOperation(unclipped.Syntax, context.CancellationToken) as IInvocationOperation
+                : null;
         }
 
         /// <summary>
@@ -154,11 +162,11 @@ namespace GradGuard.Analyzers
         /// A clipping call: TorchSharp's or the monitor's, or a method of the compilation that makes one (found by the names
         /// it calls, so a helper in another file costs no binding).
         /// </summary>
-        private static bool IsClipping(IMethodSymbol method, TorchSymbols torch, ConcurrentDictionary<IMethodSymbol, bool> clippingHelpers, SyntaxNodeAnalysisContext context) =>
+        private static bool IsClipping(IMethodSymbol method, TorchSymbols torch, ConcurrentDictionary<IMethodSymbol, bool> clippingHelpers, CancellationToken cancellationToken) =>
             torch.IsGradientClipping(method)
             || (method.DeclaringSyntaxReferences.Length > 0
                 && clippingHelpers.GetOrAdd(method.OriginalDefinition, helper => helper.DeclaringSyntaxReferences
-                    .SelectMany(reference => reference.GetSyntax(context.CancellationToken).DescendantNodes().OfType<InvocationExpressionSyntax>())
+                    .SelectMany(reference => reference.GetSyntax(cancellationToken).DescendantNodes().OfType<InvocationExpressionSyntax>())
                     .Any(call => call.Expression is MemberAccessExpressionSyntax { Name.Identifier.ValueText: var name } && ClippingNames.Contains(name))));
 
         /// <summary>
@@ -172,8 +180,18 @@ namespace GradGuard.Analyzers
                 ? "a loop in this method that feeds its output back into it"
                 : null;
 
-        /// <summary>How to name the model where the clip goes, or null when the name found does not reach there.</summary>
-        private static string? ExpressionAt(TrainedModel candidate, int position, SemanticModel model)
+        /// <summary>
+        /// How to name the model where the clip goes: as found, or, for a model the optimizer got as a constructor's
+        /// parameter, as the loss's calls name a module of the same class there. Null when no name reaches there.
+        /// </summary>
+        private static string? ExpressionAt(TrainedModel candidate, int position, List<TrainedModel> trainedThroughLoss, TorchSymbols torch, SemanticModel model) =>
+            NameAt(candidate, position, model)
+            ?? trainedThroughLoss
+                .Where(other => other.Types.Intersect(candidate.Types, SymbolEqualityComparer.Default).Any(type => !torch.IsTorchSharp(type)))
+                .Select(other => NameAt(other, position, model))
+                .FirstOrDefault(name => name is not null);
+
+        private static string? NameAt(TrainedModel candidate, int position, SemanticModel model)
         {
             if (candidate.Reference is IInstanceReferenceOperation)
             {
