@@ -56,6 +56,7 @@ public class UnregisteredModulesTests
             private readonly Linear fc1 = nn.Linear(8, 8);
             private readonly Linear fc2 = nn.Linear(8, 8);
             private readonly List<Linear> view;
+            private readonly Dictionary<string, Module<Tensor, Tensor>> byName;
             private static readonly List<Linear> Shared = new() { nn.Linear(8, 8) };
 
             public Registered() : base(nameof(Registered))
@@ -71,6 +72,12 @@ public class UnregisteredModulesTests
 
                 body = nn.Sequential(staging);
                 view = new List<Linear> { fc1, fc2 };
+                byName = new Dictionary<string, Module<Tensor, Tensor>>();
+                foreach (var (name, child) in body.named_children())
+                {
+                    byName[name] = (Module<Tensor, Tensor>)child;
+                }
+
                 RegisterComponents();
             }
 

@@ -91,8 +91,8 @@ namespace GradGuard.Analyzers.ModuleRegistration
                         ReadCall(invocation);
                         break;
                     case BaseObjectCreationExpressionSyntax creation when RegisteringContainers.Contains(CreatedTypeName(creation) ?? ""):
-                        registeredNames.UnionWith(MentionedNames(creation.ArgumentList));
-                        registeredNames.UnionWith(MentionedNames(creation.Initializer));
+                        registeredNames.UnionWith(SyntaxNames.In(creation.ArgumentList));
+                        registeredNames.UnionWith(SyntaxNames.In(creation.Initializer));
                         break;
                     case AssignmentExpressionSyntax assignment:
                         ReadAssignment(assignment);
@@ -117,8 +117,8 @@ namespace GradGuard.Analyzers.ModuleRegistration
             }
             else if (onThisModule && name is not null && RegistrationMethods.Contains(name))
             {
-                registeredNames.UnionWith(MentionedNames(invocation.ArgumentList));
-                if (invocation.Ancestors().Any(IsLoop))
+                registeredNames.UnionWith(SyntaxNames.In(invocation.ArgumentList));
+                if (invocation.Ancestors().Any(SyntaxNames.IsLoop))
                 {
                     loopedRegistrations.Add(invocation);
                 }
@@ -126,7 +126,7 @@ namespace GradGuard.Analyzers.ModuleRegistration
             else if (name is not null && (RegisteringContainers.Contains(name) || (IsModuleField(receiver) && name is "Add" or "Insert" or "append" or "extend")))
             {
                 // nn.Sequential(list), nn.ModuleList(array), or blocks.Add(...) on a field that is itself a module container.
-                registeredNames.UnionWith(MentionedNames(invocation.ArgumentList));
+                registeredNames.UnionWith(SyntaxNames.In(invocation.ArgumentList));
             }
             else if (FieldName(receiver) is { } field && name is "Add" or "Insert" or "append" && invocation.ArgumentList.Arguments.Count > 0)
             {
@@ -148,17 +148,36 @@ namespace GradGuard.Analyzers.ModuleRegistration
 
         /// <summary><c>foreach (var block in blocks) register_module(..., block)</c>, or a loop over indices that mentions the field.</summary>
         private bool IsRegisteredItemByItem(ModuleField field) =>
-            loopedRegistrations.Any(registration => registration.Ancestors().Where(IsLoop).Any(loop => MentionedNames(loop).Contains(field.Name)));
+            loopedRegistrations.Any(registration => registration.Ancestors().Where(SyntaxNames.IsLoop).Any(loop => SyntaxNames.In(loop).Contains(field.Name)));
 
-        /// <summary>A list of the class's own module fields, kept for iterating them: every element is a registered field.</summary>
+        /// <summary>
+        /// A collection of modules the class registers otherwise, kept for iterating or looking them up: its elements are
+        /// the class's module fields (<c>new List&lt;Linear&gt; { fc1, fc2 }</c>) or come from registered modules (a loop
+        /// over <c>body.named_children()</c>), or it is computed from them (<c>layers.ToDictionary(...)</c> of a registered
+        /// container).
+        /// </summary>
         private bool IsViewOfRegisteredFields(ModuleField field)
         {
+            if (assignedValues[field.Name].Any(value => value is not (BaseObjectCreationExpressionSyntax or ArrayCreationExpressionSyntax or ImplicitArrayCreationExpressionSyntax or CollectionExpressionSyntax)
+                && MentionsRegisteredModules(value)))
+            {
+                return true;
+            }
+
             var elements = assignedValues[field.Name].SelectMany(CollectionElements)
                 .Concat(addedElements.TryGetValue(field.Name, out var added) ? added : Enumerable.Empty<ExpressionSyntax>())
                 .ToList();
-            return elements.Count > 0
-                && elements.All(element => FieldName(element) is { } name && fieldsByName.TryGetValue(name, out var held) && held.Kind != ModuleFieldKind.Collection);
+            return elements.Count > 0 && elements.All(element =>
+                (FieldName(element) is { } name && fieldsByName[name].Kind != ModuleFieldKind.Collection)
+                || element.Ancestors().OfType<CommonForEachStatementSyntax>().Any(loop => MentionsRegisteredModules(loop.Expression) && SyntaxNames.In(element).Overlaps(SyntaxNames.DeclaredBy(loop))));
         }
+
+        private bool MentionsRegisteredModules(SyntaxNode node) =>
+            SyntaxNames.In(node).Any(name => IsRegisteredModule(name) || name is "children" or "named_children" or "modules" or "named_modules");
+
+        /// <summary>A module field, or a collection that something registers, by name.</summary>
+        private bool IsRegisteredModule(string name) =>
+            fieldsByName.TryGetValue(name, out var field) && (field.Kind == ModuleFieldKind.Module || registeredNames.Contains(name));
 
         private static IEnumerable<ExpressionSyntax> CollectionElements(ExpressionSyntax value)
         {
@@ -219,13 +238,6 @@ namespace GradGuard.Analyzers.ModuleRegistration
             AliasQualifiedNameSyntax alias => alias.Name.Identifier.ValueText,
             _ => null,
         };
-
-        private static HashSet<string> MentionedNames(SyntaxNode? node) =>
-            node is null
-                ? new HashSet<string>()
-                : new HashSet<string>(node.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>().Select(identifier => identifier.Identifier.ValueText));
-
-        private static bool IsLoop(SyntaxNode node) => node is ForStatementSyntax or CommonForEachStatementSyntax or WhileStatementSyntax or DoStatementSyntax;
 
         private static void Add(Dictionary<string, List<ExpressionSyntax>> values, string field, ExpressionSyntax value)
         {

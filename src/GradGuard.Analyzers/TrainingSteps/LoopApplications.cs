@@ -31,9 +31,9 @@ namespace GradGuard.Analyzers.TrainingSteps
         public static IEnumerable<LoopApplication> In(SyntaxNode scope)
         {
             var seen = new HashSet<InvocationExpressionSyntax>();
-            foreach (var loop in scope.DescendantNodes().Where(IsLoop))
+            foreach (var loop in scope.DescendantNodes().Where(SyntaxNames.IsLoop))
             {
-                var loopVariables = LoopVariables(loop);
+                var loopVariables = SyntaxNames.DeclaredBy(loop);
                 foreach (var call in loop.DescendantNodes().OfType<InvocationExpressionSyntax>())
                 {
                     if (call.Expression is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "call" or "forward", Expression: var receiver }
@@ -42,27 +42,17 @@ namespace GradGuard.Analyzers.TrainingSteps
                         && seen.Add(call))
                     {
                         var derived = NamesDerivedFrom(call, loop);
-                        yield return new LoopApplication(receiver, name, Identifiers(call.ArgumentList).Any(derived.Contains));
+                        yield return new LoopApplication(receiver, name, SyntaxNames.In(call.ArgumentList).Any(derived.Contains));
                     }
                 }
             }
         }
-
-        private static bool IsLoop(SyntaxNode node) => node is ForStatementSyntax or CommonForEachStatementSyntax or WhileStatementSyntax or DoStatementSyntax;
 
         private static string? NameOf(ExpressionSyntax receiver) => receiver switch
         {
             IdentifierNameSyntax identifier => identifier.Identifier.ValueText,
             MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name: var name } => name.Identifier.ValueText,
             _ => null,
-        };
-
-        private static HashSet<string> LoopVariables(SyntaxNode loop) => loop switch
-        {
-            ForEachStatementSyntax forEach => new HashSet<string> { forEach.Identifier.ValueText },
-            ForEachVariableStatementSyntax forEachVariable => Identifiers(forEachVariable.Variable),
-            ForStatementSyntax { Declaration: { } declaration } => new HashSet<string>(declaration.Variables.Select(variable => variable.Identifier.ValueText)),
-            _ => new HashSet<string>(),
         };
 
         /// <summary>The variables that hold the call's result, or a value computed from it, somewhere in the loop.</summary>
@@ -72,7 +62,7 @@ namespace GradGuard.Analyzers.TrainingSteps
             var assignments = loop.DescendantNodes()
                 .Select(node => node switch
                 {
-                    AssignmentExpressionSyntax assignment => (Targets: Identifiers(assignment.Left), Value: (SyntaxNode)assignment.Right),
+                    AssignmentExpressionSyntax assignment => (Targets: SyntaxNames.In(assignment.Left), Value: (SyntaxNode)assignment.Right),
                     VariableDeclaratorSyntax { Initializer: { } initializer } declarator => (Targets: new HashSet<string> { declarator.Identifier.ValueText }, Value: initializer.Value),
                     _ => (Targets: null!, Value: null!),
                 })
@@ -83,7 +73,7 @@ namespace GradGuard.Analyzers.TrainingSteps
                 grew = false;
                 foreach (var (targets, value) in assignments)
                 {
-                    if (!targets.IsSubsetOf(derived) && Identifiers(value).Overlaps(derived))
+                    if (!targets.IsSubsetOf(derived) && SyntaxNames.In(value).Overlaps(derived))
                     {
                         derived.UnionWith(targets);
                         grew = true;
@@ -102,7 +92,7 @@ namespace GradGuard.Analyzers.TrainingSteps
                 switch (ancestor)
                 {
                     case AssignmentExpressionSyntax assignment:
-                        return Identifiers(assignment.Left);
+                        return SyntaxNames.In(assignment.Left);
                     case VariableDeclaratorSyntax declarator:
                         return new[] { declarator.Identifier.ValueText };
                     case StatementSyntax:
@@ -112,16 +102,5 @@ namespace GradGuard.Analyzers.TrainingSteps
 
             return Enumerable.Empty<string>();
         }
-
-        /// <summary>The names a node mentions or declares: identifiers, and the designations of <c>var (a, b)</c>.</summary>
-        private static HashSet<string> Identifiers(SyntaxNode node) => new(
-            node.DescendantNodesAndSelf()
-                .Select(descendant => descendant switch
-                {
-                    IdentifierNameSyntax identifier => identifier.Identifier.ValueText,
-                    SingleVariableDesignationSyntax designation => designation.Identifier.ValueText,
-                    _ => null,
-                })
-                .OfType<string>());
     }
 }
