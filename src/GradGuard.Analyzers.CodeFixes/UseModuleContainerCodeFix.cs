@@ -99,16 +99,14 @@ namespace GradGuard.Analyzers.CodeFixes
         {
             private readonly SemanticModel model;
             private readonly ISymbol field;
-            private readonly TypeSyntax elementType;
             private readonly ITypeSymbol fieldType;
             private readonly TypeSyntax containerType;
 
-            private FieldRewrite(SemanticModel model, ISymbol field, ITypeSymbol fieldType, TypeSyntax elementType, TypeSyntax containerType)
+            private FieldRewrite(SemanticModel model, ISymbol field, ITypeSymbol fieldType, TypeSyntax containerType)
             {
                 this.model = model;
                 this.field = field;
                 this.fieldType = fieldType;
-                this.elementType = elementType;
                 this.containerType = containerType;
             }
 
@@ -128,7 +126,7 @@ namespace GradGuard.Analyzers.CodeFixes
                     return null;
                 }
 
-                var rewrite = new FieldRewrite(model, symbol, fieldType, element, container);
+                var rewrite = new FieldRewrite(model, symbol, fieldType, container);
                 var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
                 return rewrite.Edit(editor, declaredType, cancellationToken) ? editor.GetChangedDocument() : null;
             }
@@ -168,7 +166,8 @@ namespace GradGuard.Analyzers.CodeFixes
                     }
                 }
 
-                if (!nodes.OfType<InvocationExpressionSyntax>().Any(call => call.Expression is IdentifierNameSyntax { Identifier.ValueText: "RegisterComponents" }))
+                if (!nodes.OfType<InvocationExpressionSyntax>().Any(call => call.Expression is IdentifierNameSyntax { Identifier.ValueText: "RegisterComponents" }
+                    or MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax or BaseExpressionSyntax, Name.Identifier.ValueText: "RegisterComponents" }))
                 {
                     RegisterInConstructors(editor, classParts, cancellationToken);
                 }

@@ -52,16 +52,20 @@ namespace GradGuard.Analyzers
             }
 
             var takesClosure = step.Arguments.Any(argument => argument.ArgumentKind != ArgumentKind.DefaultValue);
-            if (UnclippedBackward(step, takesClosure, torch, clippingHelpers, context) is not { } backward)
+            var executable = takesClosure ? Closure(step, model, context.CancellationToken) : ExecutableCode.Around(invocation);
+            if (executable is null || model.GetOperation(executable, context.CancellationToken) is not { } code)
             {
                 return;
             }
 
             // The models the optimizer updates are the ones whose gradients matter; the loss names them when the optimizer
-            // was built where this code cannot see.
+            // was built where this code cannot see. Only a recurrent model is worth a control flow graph.
             var models = new TrainedModels(torch, model, memberBody, context.CancellationToken);
             var trainedByOptimizer = models.ThroughOptimizer(step).ToList();
-            var trainedThroughLoss = models.ThroughLoss(backward).ToList();
+            var trainedThroughLoss = code.Descendants().OfType<IInvocationOperation>()
+                .Where(call => torch.IsBackward(call.TargetMethod))
+                .SelectMany(models.ThroughLoss)
+                .ToList();
             var recurrence = new ModelRecurrence(torch, context.CancellationToken);
             var loops = LoopApplication.In(member).ToList();
             var recurrent = (trainedByOptimizer.Count > 0 ? trainedByOptimizer : trainedThroughLoss)
@@ -69,7 +73,7 @@ namespace GradGuard.Analyzers
                     ?? AppliedRecurrently(candidate, loops, torch, model, context.CancellationToken)))
                 .Where(pair => pair.Reason is not null)
                 .ToList();
-            if (recurrent.Count == 0)
+            if (recurrent.Count == 0 || UnclippedBackward(executable, step, takesClosure, torch, clippingHelpers, context) is not { } backward)
             {
                 return;
             }
@@ -100,14 +104,13 @@ namespace GradGuard.Analyzers
 
         /// <summary>
         /// A <c>backward()</c> from which the step can be reached without a clip: in the code around the step, or for
-        /// <c>step(closure)</c>, in the closure, on a path to its end. Null when every path clips, or the closure is out of sight.
+        /// <c>step(closure)</c>, in the closure, on a path to its end. Null when every path clips.
         /// </summary>
         private static IInvocationOperation? UnclippedBackward(
-            IInvocationOperation step, bool takesClosure, TorchSymbols torch, ConcurrentDictionary<IMethodSymbol, bool> clippingHelpers, SyntaxNodeAnalysisContext context)
+            SyntaxNode executable, IInvocationOperation step, bool takesClosure, TorchSymbols torch, ConcurrentDictionary<IMethodSymbol, bool> clippingHelpers, SyntaxNodeAnalysisContext context)
         {
             var model = context.SemanticModel;
-            var executable = takesClosure ? Closure(step, model, context.CancellationToken) : ExecutableCode.Around(step.Syntax);
-            if (executable is null || ExecutableCode.Graph(executable, model, context.CancellationToken) is not { } graph)
+            if (ExecutableCode.Graph(executable, model, context.CancellationToken) is not { } graph)
             {
                 return null;
             }
