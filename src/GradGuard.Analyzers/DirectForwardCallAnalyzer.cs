@@ -27,12 +27,11 @@ namespace GradGuard.Analyzers
             var severity = start.Compilation.ReferencedAssemblyNames.Any(assembly => assembly.Name == MonitorAssembly)
                 ? DiagnosticSeverity.Warning
                 : DiagnosticSeverity.Info;
-            start.RegisterSyntaxNodeAction(node => Analyze(node, torch, severity), SyntaxKind.InvocationExpression);
+            RegisterCallAction(start, name => name == "forward", (file, call) => Analyze(file, call, torch, severity));
         }
 
-        private static void Analyze(SyntaxNodeAnalysisContext context, TorchSymbols torch, DiagnosticSeverity severity)
+        private static void Analyze(SemanticModelAnalysisContext context, InvocationExpressionSyntax invocation, TorchSymbols torch, DiagnosticSeverity severity)
         {
-            var invocation = (InvocationExpressionSyntax)context.Node;
             if (ForwardName(invocation.Expression) is not { } name
                 || IsBaseCallInsideForwardOverride(invocation)
                 || context.SemanticModel.GetSymbolInfo(invocation, context.CancellationToken).Symbol is not IMethodSymbol method

@@ -35,12 +35,11 @@ namespace GradGuard.Analyzers
         private protected override void Start(CompilationStartAnalysisContext start, TorchSymbols torch)
         {
             var clippingHelpers = new ConcurrentDictionary<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
-            start.RegisterSyntaxNodeAction(node => Analyze(node, torch, clippingHelpers), SyntaxKind.InvocationExpression);
+            RegisterCallAction(start, name => name == "step", (file, call) => Analyze(file, call, torch, clippingHelpers));
         }
 
-        private static void Analyze(SyntaxNodeAnalysisContext context, TorchSymbols torch, ConcurrentDictionary<IMethodSymbol, bool> clippingHelpers)
+        private static void Analyze(SemanticModelAnalysisContext context, InvocationExpressionSyntax invocation, TorchSymbols torch, ConcurrentDictionary<IMethodSymbol, bool> clippingHelpers)
         {
-            var invocation = (InvocationExpressionSyntax)context.Node;
             var model = context.SemanticModel;
             if (invocation.Expression is not MemberAccessExpressionSyntax { Name.Identifier.ValueText: "step" } access
                 || model.GetOperation(invocation, context.CancellationToken) is not IInvocationOperation step
@@ -107,7 +106,7 @@ namespace GradGuard.Analyzers
         /// <c>step(closure)</c>, in the closure, on a path to its end. Null when every path clips.
         /// </summary>
         private static IInvocationOperation? UnclippedBackward(
-            SyntaxNode executable, IInvocationOperation step, bool takesClosure, TorchSymbols torch, ConcurrentDictionary<IMethodSymbol, bool> clippingHelpers, SyntaxNodeAnalysisContext context)
+            SyntaxNode executable, IInvocationOperation step, bool takesClosure, TorchSymbols torch, ConcurrentDictionary<IMethodSymbol, bool> clippingHelpers, SemanticModelAnalysisContext context)
         {
             var model = context.SemanticModel;
             if (ExecutableCode.Graph(executable, model, context.CancellationToken) is not { } graph)

@@ -5,7 +5,6 @@ using System.Linq;
 using GradGuard.Analyzers.ModuleRegistration;
 using GradGuard.Analyzers.NetworkModel;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 
@@ -40,18 +39,16 @@ namespace GradGuard.Analyzers
                     }
                 },
                 SymbolKind.NamedType);
-            start.RegisterSyntaxNodeAction(
-                node =>
+            RegisterCallAction(start, RootModuleUse.IsCandidateName, (file, call) =>
+            {
+                if (RootModuleUse.Of(call, file.SemanticModel, torch, file.CancellationToken) is { } use)
                 {
-                    if (RootModuleUse.Of((InvocationExpressionSyntax)node.Node, node.SemanticModel, torch, node.CancellationToken) is { } use)
+                    foreach (var type in use.Types)
                     {
-                        foreach (var type in use.Types)
-                        {
-                            roots.TryAdd(type.OriginalDefinition, use.Description);
-                        }
+                        roots.TryAdd(type.OriginalDefinition, use.Description);
                     }
-                },
-                SyntaxKind.InvocationExpression);
+                }
+            });
             start.RegisterCompilationEndAction(end =>
             {
                 foreach (var pair in unregistered)

@@ -21,10 +21,12 @@ namespace GradGuard.Analyzers.ModuleRegistration
 
         public string Description { get; }
 
+        /// <summary>The names of the calls that can make a root use; other calls are never bound for it.</summary>
+        public static bool IsCandidateName(string name) => name is "parameters" or "named_parameters" or "to" or "cuda" or "cpu" or "save" or "load" or "Attach";
+
         /// <summary>
         /// The root use an invocation makes: <c>m.parameters()</c> given to an optimizer, <c>m.to(...)</c>, <c>m.cuda()</c>,
         /// <c>m.cpu()</c>, <c>m.save(...)</c>, <c>m.load(...)</c> or <c>GradientMonitor.Attach(m)</c>; null for any other call.
-        /// The name is looked at first, so most calls cost no binding.
         /// </summary>
         public static RootModuleUse? Of(InvocationExpressionSyntax invocation, SemanticModel model, TorchSymbols torch, CancellationToken cancellationToken)
         {
