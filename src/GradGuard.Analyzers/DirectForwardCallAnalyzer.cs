@@ -32,7 +32,7 @@ namespace GradGuard.Analyzers
 
         private static void Analyze(SemanticModelAnalysisContext context, InvocationExpressionSyntax invocation, TorchSymbols torch, DiagnosticSeverity severity)
         {
-            if (ForwardName(invocation.Expression) is not { } name
+            if (CalledName(invocation) is not { } name
                 || IsBaseCallInsideForwardOverride(invocation)
                 || context.SemanticModel.GetSymbolInfo(invocation, context.CancellationToken).Symbol is not IMethodSymbol method
                 || !torch.IsModuleForward(method))
@@ -50,19 +50,6 @@ namespace GradGuard.Analyzers
             };
             var location = Location.Create(invocation.SyntaxTree, TextSpan.FromBounds(start, name.Span.End));
             context.ReportDiagnostic(Diagnostic.Create(RuleIds.DirectForwardCallRule, location, severity, additionalLocations: null, properties: null, receiver));
-        }
-
-        /// <summary>The <c>forward</c> of <c>m.forward</c>, <c>m?.forward</c> or a bare <c>forward</c>; null for any other name.</summary>
-        private static SimpleNameSyntax? ForwardName(ExpressionSyntax callee)
-        {
-            var name = callee switch
-            {
-                MemberAccessExpressionSyntax access => access.Name,
-                MemberBindingExpressionSyntax binding => binding.Name,
-                SimpleNameSyntax simple => simple,
-                _ => null,
-            };
-            return name?.Identifier.ValueText == "forward" ? name : null;
         }
 
         private static bool IsBaseCallInsideForwardOverride(InvocationExpressionSyntax invocation) =>

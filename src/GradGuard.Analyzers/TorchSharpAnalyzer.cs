@@ -57,7 +57,7 @@ namespace GradGuard.Analyzers
                     .OfType<InvocationExpressionSyntax>();
                 foreach (var call in calls)
                 {
-                    if (CalledName(call) is { } name && isCandidate(name))
+                    if (CalledName(call) is { } name && isCandidate(name.Identifier.ValueText))
                     {
                         action(file, call);
                     }
@@ -65,12 +65,12 @@ namespace GradGuard.Analyzers
             });
         }
 
-        /// <summary>The name a call calls: <c>m.forward</c>, <c>m?.forward</c>, <c>forward</c>, <c>Make&lt;T&gt;</c>.</summary>
-        private protected static string? CalledName(InvocationExpressionSyntax call) => call.Expression switch
+        /// <summary>The name a call calls: the <c>forward</c> of <c>m.forward</c>, <c>m?.forward</c>, <c>forward</c>.</summary>
+        private protected static SimpleNameSyntax? CalledName(InvocationExpressionSyntax call) => call.Expression switch
         {
-            MemberAccessExpressionSyntax access => access.Name.Identifier.ValueText,
-            MemberBindingExpressionSyntax binding => binding.Name.Identifier.ValueText,
-            SimpleNameSyntax name => name.Identifier.ValueText,
+            MemberAccessExpressionSyntax access => access.Name,
+            MemberBindingExpressionSyntax binding => binding.Name,
+            SimpleNameSyntax name => name,
             _ => null,
         };
 

@@ -180,36 +180,3 @@ public class DirectForwardCallTests
     private static DiagnosticResult Info(int location, string receiver) =>
         new DiagnosticResult(RuleIds.DirectForwardCallRule).WithLocation(location).WithArguments(receiver);
 }
-
-/// <summary>Small conveniences for adding to a test before running it.</summary>
-internal static class AnalyzerTestExtensions
-{
-    public static TTest Expecting<TTest>(this TTest test, params DiagnosticResult[] expected)
-        where TTest : AnalyzerTest<DefaultVerifier>
-    {
-        test.ExpectedDiagnostics.AddRange(expected);
-        return test;
-    }
-
-    /// <summary>Markup like <c>{|GG0007:...|}</c> stands for the first of a rule's descriptors (GG0007 has two).</summary>
-    public static TTest WithFirstDescriptorForMarkup<TTest>(this TTest test)
-        where TTest : AnalyzerTest<DefaultVerifier>
-    {
-        test.MarkupOptions |= MarkupOptions.UseFirstDescriptor;
-        return test;
-    }
-
-    public static TTest WithCodeFixTestBehaviors<TTest>(this TTest test, CodeFixTestBehaviors behaviors)
-        where TTest : CodeFixTest<DefaultVerifier>
-    {
-        test.CodeFixTestBehaviors |= behaviors;
-        return test;
-    }
-
-    public static TTest WithSource<TTest>(this TTest test, string path, string source)
-        where TTest : AnalyzerTest<DefaultVerifier>
-    {
-        test.TestState.Sources.Add((path, source));
-        return test;
-    }
-}
