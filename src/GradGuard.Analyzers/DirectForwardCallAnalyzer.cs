@@ -27,7 +27,7 @@ namespace GradGuard.Analyzers
             var severity = start.Compilation.ReferencedAssemblyNames.Any(assembly => assembly.Name == MonitorAssembly)
                 ? DiagnosticSeverity.Warning
                 : DiagnosticSeverity.Info;
-            RegisterCallAction(start, name => name == "forward", (file, call) => Analyze(file, call, torch, severity));
+            RegisterCallAction(start, new[] { "forward" }, (file, call) => Analyze(file, call, torch, severity));
         }
 
         private static void Analyze(SemanticModelAnalysisContext context, InvocationExpressionSyntax invocation, TorchSymbols torch, DiagnosticSeverity severity)

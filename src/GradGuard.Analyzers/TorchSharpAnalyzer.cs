@@ -38,32 +38,49 @@ namespace GradGuard.Analyzers
         private protected abstract void Start(CompilationStartAnalysisContext start, TorchSymbols torch);
 
         /// <summary>
-        /// Runs <paramref name="action"/> on every call in hand-written code whose method name passes
-        /// <paramref name="isCandidate"/>, which sees the name alone, before anything is bound.
+        /// Runs <paramref name="action"/> on every call in hand-written code of a method named one of <paramref name="names"/>:
+        /// <c>m.forward(x)</c>, <c>m?.forward(x)</c>, <c>forward(x)</c>.
         /// </summary>
         /// <remarks>
-        /// A semantic-model action rather than a syntax-node action: in a build the driver runs it once the compiler has
-        /// compiled every method body of the file and left the bound trees in the shared semantic model, so binding a call
-        /// here binds nothing a second time. A syntax-node action can run before the compiler reaches the body.
+        /// The calls are found by looking for the names in the file's text and asking the tree for the token at each hit,
+        /// not by walking every node of the file, which costs more than everything else these analyzers do. It runs as a
+        /// semantic-model action: in a build the driver runs it once the compiler has compiled every method body of the file
+        /// and left the bound trees in the shared semantic model, so binding a call here binds nothing a second time.
         /// </remarks>
         private protected static void RegisterCallAction(
-            CompilationStartAnalysisContext start, Func<string, bool> isCandidate, Action<SemanticModelAnalysisContext, InvocationExpressionSyntax> action)
+            CompilationStartAnalysisContext start, string[] names, Action<SemanticModelAnalysisContext, InvocationExpressionSyntax> action)
         {
             var generatedCode = start.Compilation.GetTypeByMetadataName("System.CodeDom.Compiler.GeneratedCodeAttribute");
             start.RegisterSemanticModelAction(file =>
             {
-                var calls = file.SemanticModel.SyntaxTree.GetRoot(file.CancellationToken)
-                    .DescendantNodes(node => !IsGeneratedDeclaration(node, generatedCode, file.SemanticModel, file.CancellationToken))
-                    .OfType<InvocationExpressionSyntax>();
-                foreach (var call in calls)
+                var tree = file.SemanticModel.SyntaxTree;
+                var text = tree.GetText(file.CancellationToken).ToString();
+                var root = tree.GetRoot(file.CancellationToken);
+                foreach (var name in names)
                 {
-                    if (CalledName(call) is { } name && isCandidate(name.Identifier.ValueText))
+                    for (int at = text.IndexOf(name, StringComparison.Ordinal); at >= 0; at = text.IndexOf(name, at + name.Length, StringComparison.Ordinal))
                     {
-                        action(file, call);
+                        if (root.FindToken(at).Parent is SimpleNameSyntax { Identifier.ValueText: var found } called
+                            && found == name
+                            && called.SpanStart == at
+                            && CallOf(called) is { } call
+                            && !call.Ancestors().Any(node => IsGeneratedDeclaration(node, generatedCode, file.SemanticModel, file.CancellationToken)))
+                        {
+                            action(file, call);
+                        }
                     }
                 }
             });
         }
+
+        /// <summary>The call whose method a name names: the name itself, <c>m.name</c> or <c>m?.name</c> before the arguments.</summary>
+        private static InvocationExpressionSyntax? CallOf(SimpleNameSyntax name) => name.Parent switch
+        {
+            InvocationExpressionSyntax call when call.Expression == name => call,
+            MemberAccessExpressionSyntax access when access.Name == name => access.Parent as InvocationExpressionSyntax is { } call && call.Expression == access ? call : null,
+            MemberBindingExpressionSyntax binding when binding.Name == name => binding.Parent as InvocationExpressionSyntax is { } call && call.Expression == binding ? call : null,
+            _ => null,
+        };
 
         /// <summary>The name a call calls: the <c>forward</c> of <c>m.forward</c>, <c>m?.forward</c>, <c>forward</c>.</summary>
         private protected static SimpleNameSyntax? CalledName(InvocationExpressionSyntax call) => call.Expression switch

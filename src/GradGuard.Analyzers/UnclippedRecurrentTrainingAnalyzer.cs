@@ -35,7 +35,7 @@ namespace GradGuard.Analyzers
         private protected override void Start(CompilationStartAnalysisContext start, TorchSymbols torch)
         {
             var clippingHelpers = new ConcurrentDictionary<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
-            RegisterCallAction(start, name => name == "step", (file, call) => Analyze(file, call, torch, clippingHelpers));
+            RegisterCallAction(start, new[] { "step" }, (file, call) => Analyze(file, call, torch, clippingHelpers));
         }
 
         private static void Analyze(SemanticModelAnalysisContext context, InvocationExpressionSyntax invocation, TorchSymbols torch, ConcurrentDictionary<IMethodSymbol, bool> clippingHelpers)

@@ -39,7 +39,7 @@ namespace GradGuard.Analyzers
                     }
                 },
                 SymbolKind.NamedType);
-            RegisterCallAction(start, RootModuleUse.IsCandidateName, (file, call) =>
+            RegisterCallAction(start, RootModuleUse.CandidateNames, (file, call) =>
             {
                 if (RootModuleUse.Of(call, file.SemanticModel, torch, file.CancellationToken) is { } use)
                 {

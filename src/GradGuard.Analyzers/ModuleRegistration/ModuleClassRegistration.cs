@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
@@ -60,9 +61,24 @@ namespace GradGuard.Analyzers.ModuleRegistration
                 .OfType<TypeDeclarationSyntax>()
                 .ToList();
             var registration = new ModuleClassRegistration(fields, declarations);
-            registration.Read(cancellationToken);
+
+            // Most module classes hold no collection of layers and call RegisterComponents(): a look at their text settles
+            // them without reading their members.
+            if (fields.Values.Any(field => field.Kind == ModuleFieldKind.Collection)
+                || (fields.Count > 0 && !declarations.Any(declaration => Mentions(declaration, "RegisterComponents", cancellationToken))))
+            {
+                registration.Read(cancellationToken);
+            }
+            else
+            {
+                registration.registersComponents = true;
+            }
+
             return registration;
         }
+
+        private static bool Mentions(SyntaxNode node, string name, CancellationToken cancellationToken) =>
+            node.SyntaxTree.GetText(cancellationToken).ToString().IndexOf(name, node.SpanStart, node.Span.Length, StringComparison.Ordinal) >= 0;
 
         /// <summary>(a) Fields holding modules or parameters in a plain collection that nothing registers item by item.</summary>
         public IEnumerable<ModuleField> UnregisteredCollections() => fieldsByName.Values.Where(field =>

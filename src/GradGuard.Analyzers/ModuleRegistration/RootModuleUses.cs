@@ -22,7 +22,7 @@ namespace GradGuard.Analyzers.ModuleRegistration
         public string Description { get; }
 
         /// <summary>The names of the calls that can make a root use; other calls are never bound for it.</summary>
-        public static bool IsCandidateName(string name) => name is "parameters" or "named_parameters" or "to" or "cuda" or "cpu" or "save" or "load" or "Attach";
+        public static readonly string[] CandidateNames = { "parameters", "named_parameters", "to", "cuda", "cpu", "save", "load", "Attach" };
 
         /// <summary>
         /// The root use an invocation makes: <c>m.parameters()</c> given to an optimizer, <c>m.to(...)</c>, <c>m.cuda()</c>,
