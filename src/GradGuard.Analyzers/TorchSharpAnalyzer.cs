@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using GradGuard.Analyzers.NetworkModel;
@@ -53,24 +54,34 @@ namespace GradGuard.Analyzers
             var generatedCode = start.Compilation.GetTypeByMetadataName("System.CodeDom.Compiler.GeneratedCodeAttribute");
             start.RegisterSemanticModelAction(file =>
             {
-                var tree = file.SemanticModel.SyntaxTree;
-                var text = tree.GetText(file.CancellationToken).ToString();
-                var root = tree.GetRoot(file.CancellationToken);
-                foreach (var name in names)
+                var root = file.SemanticModel.SyntaxTree.GetRoot(file.CancellationToken);
+                foreach (var call in names.SelectMany(name => CallsNamed(root, name, file.CancellationToken)))
                 {
-                    for (int at = text.IndexOf(name, StringComparison.Ordinal); at >= 0; at = text.IndexOf(name, at + name.Length, StringComparison.Ordinal))
+                    if (!call.Ancestors().Any(node => IsGeneratedDeclaration(node, generatedCode, file.SemanticModel, file.CancellationToken)))
                     {
-                        if (root.FindToken(at).Parent is SimpleNameSyntax { Identifier.ValueText: var found } called
-                            && found == name
-                            && called.SpanStart == at
-                            && CallOf(called) is { } call
-                            && !call.Ancestors().Any(node => IsGeneratedDeclaration(node, generatedCode, file.SemanticModel, file.CancellationToken)))
-                        {
-                            action(file, call);
-                        }
+                        action(file, call);
                     }
                 }
             });
+        }
+
+        /// <summary>The calls inside <paramref name="scope"/> of a method named <paramref name="name"/>, found through the text.</summary>
+        private protected static IEnumerable<InvocationExpressionSyntax> CallsNamed(SyntaxNode scope, string name, CancellationToken cancellationToken)
+        {
+            var text = scope.SyntaxTree.GetText(cancellationToken).ToString();
+            var end = scope.Span.End;
+            for (int at = text.IndexOf(name, scope.SpanStart, scope.Span.Length, StringComparison.Ordinal);
+                 at >= 0 && at + name.Length <= end;
+                 at = text.IndexOf(name, at + name.Length, end - at - name.Length, StringComparison.Ordinal))
+            {
+                if (scope.FindToken(at).Parent is SimpleNameSyntax { Identifier.ValueText: var found } called
+                    && found == name
+                    && called.SpanStart == at
+                    && CallOf(called) is { } call)
+                {
+                    yield return call;
+                }
+            }
         }
 
         /// <summary>The call whose method a name names: the name itself, <c>m.name</c> or <c>m?.name</c> before the arguments.</summary>

@@ -44,24 +44,26 @@ namespace GradGuard.Analyzers
             if (invocation.Expression is not MemberAccessExpressionSyntax { Name.Identifier.ValueText: "step" } access
                 || model.GetOperation(invocation, context.CancellationToken) is not IInvocationOperation step
                 || !torch.IsOptimizerStep(step.TargetMethod)
-                || ExecutableCode.MemberAround(invocation) is not { } member
-                || model.GetOperation(member, context.CancellationToken) is not { } memberBody)
+                || ExecutableCode.MemberAround(invocation) is not { } member)
             {
                 return;
             }
 
             var takesClosure = step.Arguments.Any(argument => argument.ArgumentKind != ArgumentKind.DefaultValue);
             var executable = takesClosure ? Closure(step, model, context.CancellationToken) : ExecutableCode.Around(invocation);
-            if (executable is null || model.GetOperation(executable, context.CancellationToken) is not { } code)
+            if (executable is null)
             {
                 return;
             }
 
             // The models the optimizer updates are the ones whose gradients matter; the loss names them when the optimizer
-            // was built where this code cannot see. Only a recurrent model is worth a control flow graph.
-            var models = new TrainedModels(torch, model, memberBody, context.CancellationToken);
+            // was built where this code cannot see. The calls are read one by one, and only a recurrent model is worth the
+            // member's whole operation tree and a control flow graph.
+            var models = new TrainedModels(torch, model, member, context.CancellationToken);
             var trainedByOptimizer = models.ThroughOptimizer(step).ToList();
-            var trainedThroughLoss = code.Descendants().OfType<IInvocationOperation>()
+            var trainedThroughLoss = CallsNamed(executable, "backward", context.CancellationToken)
+                .Select(call => model.GetOperation(call, context.CancellationToken))
+                .OfType<IInvocationOperation>()
                 .Where(call => torch.IsBackward(call.TargetMethod))
                 .SelectMany(models.ThroughLoss)
                 .ToList();

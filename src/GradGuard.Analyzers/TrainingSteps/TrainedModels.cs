@@ -41,14 +41,16 @@ namespace GradGuard.Analyzers.TrainingSteps
 
         private readonly TorchSymbols torch;
         private readonly SemanticModel model;
-        private readonly IOperation memberBody;
+        private readonly SyntaxNode member;
         private readonly CancellationToken cancellationToken;
+        private IOperation? memberBody;
 
-        public TrainedModels(TorchSymbols torch, SemanticModel model, IOperation memberBody, CancellationToken cancellationToken)
+        /// <param name="member">The member (or top-level program) the training step is in, whose locals are followed.</param>
+        public TrainedModels(TorchSymbols torch, SemanticModel model, SyntaxNode member, CancellationToken cancellationToken)
         {
             this.torch = torch;
             this.model = model;
-            this.memberBody = memberBody;
+            this.member = member;
             this.cancellationToken = cancellationToken;
         }
 
@@ -156,7 +158,9 @@ namespace GradGuard.Analyzers.TrainingSteps
 
         private IEnumerable<IOperation> AssignedToLocal(ILocalSymbol local)
         {
-            foreach (var operation in memberBody.Descendants())
+            // The member's operations are built once, when a local is first followed.
+            memberBody ??= model.GetOperation(member, cancellationToken);
+            foreach (var operation in memberBody?.Descendants() ?? Enumerable.Empty<IOperation>())
             {
                 switch (operation)
                 {
