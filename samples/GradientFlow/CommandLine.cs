@@ -17,6 +17,10 @@ public sealed record CommandLine(IReadOnlyList<int> Depths, ExperimentSettings S
     public const string Usage = """
         Usage: dotnet run --project samples/GradientFlow -- [options]
 
+        Trains the four configurations the vanishing-gradient literature compares (sigmoid, ReLU with TorchSharp's
+        default init, ReLU with He init, residual ReLU) at each depth with a GradGuard monitor attached, and prints
+        how much gradient reaches each layer and what the monitor diagnosed.
+
           --depths LIST        comma-separated network depths (weight layers)   default 16,50
           --width N            units per hidden layer                           default 64
           --batch N            examples per batch                               default 128
@@ -32,8 +36,16 @@ public sealed record CommandLine(IReadOnlyList<int> Depths, ExperimentSettings S
                                training it, so a scraper sees them              default 0
           --help               show this text
 
-        Metrics go to the OpenTelemetry console exporter, or to OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set
-        (configured by the standard OTEL_* variables), and also to Prometheus with --prometheus-port.
+        Output files are checked before training starts (exit code 2 if one cannot be written) and written
+        whole: to a temporary file beside the target, then renamed over it.
+
+        Metrics are exported as OpenTelemetry SDKs do it, through environment variables:
+          OTEL_METRICS_EXPORTER=none     export nothing (the default unless an OTLP endpoint is set)
+          OTEL_METRICS_EXPORTER=console  print every metric to the console after each configuration
+          OTEL_METRICS_EXPORTER=otlp     send to an OTLP collector (the default when OTEL_EXPORTER_OTLP_ENDPOINT
+                                         is set), configured by OTEL_EXPORTER_OTLP_ENDPOINT, _PROTOCOL,
+                                         _HEADERS, OTEL_METRIC_EXPORT_INTERVAL and OTEL_RESOURCE_ATTRIBUTES
+        Several exporters are comma-separated (console,otlp); --prometheus-port adds a Prometheus endpoint.
         """;
 
     /// <summary>Parses the arguments, or throws <see cref="FormatException"/> with a message that names the bad one.</summary>
@@ -73,10 +85,10 @@ public sealed record CommandLine(IReadOnlyList<int> Depths, ExperimentSettings S
                     settings = settings with { CollectEvery = Positive(option, Value(), 1) };
                     break;
                 case "--json":
-                    json = Value();
+                    json = OutputFile.Checked(option, Value());
                     break;
                 case "--report":
-                    report = Value();
+                    report = OutputFile.Checked(option, Value());
                     break;
                 case "--prometheus-port":
                     prometheusPort = Positive(option, Value(), 1) is var port && port <= ushort.MaxValue ? port : throw new FormatException($"{option} needs a port number up to {ushort.MaxValue}.");

@@ -30,16 +30,7 @@ public sealed record FlowJson(IReadOnlyList<FlowJson.Configuration> Configs)
     public static FlowJson Read(string path) => JsonSerializer.Deserialize<FlowJson>(File.ReadAllText(path), Options)
         ?? throw new InvalidDataException($"{path} holds no gradient-flow document.");
 
-    public void Write(string path)
-    {
-        string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null)
-        {
-            Directory.CreateDirectory(directory);
-        }
-
-        File.WriteAllText(path, JsonSerializer.Serialize(this, Options));
-    }
+    public void Write(string path) => OutputFile.WriteAtomically(path, JsonSerializer.Serialize(this, Options));
 
     public sealed record Configuration(string Name, string Activation, string Init, bool Residual, int Depth, IReadOnlyList<Layer> Layers, FinalReport Final);
 

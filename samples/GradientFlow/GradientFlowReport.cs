@@ -25,13 +25,7 @@ public static class GradientFlowReport
             .Replace(ChartLibraryPlaceholder, Resource("echarts.min.js"), StringComparison.Ordinal)
             .Replace(DataPlaceholder, JsonSerializer.Serialize(data, Options), StringComparison.Ordinal);
 
-        string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null)
-        {
-            Directory.CreateDirectory(directory);
-        }
-
-        File.WriteAllText(path, html);
+        OutputFile.WriteAtomically(path, html);
     }
 
     private static ConfigurationData Describe(ExperimentResult result)

@@ -1,28 +1,30 @@
 using GradientFlow;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
+if (args.Contains("--help"))
+{
+    Console.WriteLine(CommandLine.Usage);
+    return 0;
+}
+
+// Everything the run depends on is checked before any training starts: bad input costs a second, not a run.
 CommandLine commandLine;
+IReadOnlySet<MetricsExporter> exporters;
 try
 {
-    if (args.Contains("--help"))
-    {
-        Console.WriteLine(CommandLine.Usage);
-        return 0;
-    }
-
     commandLine = CommandLine.Parse(args);
+    exporters = Telemetry.ExportersFromEnvironment(Environment.GetEnvironmentVariable);
 }
 catch (FormatException error)
 {
-    Console.Error.WriteLine($"error: {error.Message}");
-    Console.Error.WriteLine(CommandLine.Usage);
+    Console.Error.WriteLine($"error: {error.Message} See --help.");
     return 2;
 }
 
 Telemetry telemetry;
 try
 {
-    telemetry = Telemetry.Start(commandLine.PrometheusPort);
+    telemetry = Telemetry.Start(exporters, commandLine.PrometheusPort);
 }
 catch (System.Net.HttpListenerException error)
 {
@@ -30,44 +32,48 @@ catch (System.Net.HttpListenerException error)
     return 1;
 }
 
-using var loggerFactory = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => console.SingleLine = true));
-var logger = loggerFactory.CreateLogger("GradGuard");
-var results = new List<ExperimentResult>();
+var settings = commandLine.Settings;
+var configurations = NetworkConfiguration.Literature(commandLine.Depths);
+Console.WriteLine($"GradGuard gradient flow: {configurations.Count} networks (width {settings.Width}, batch {settings.Batch}, {settings.Steps} SGD steps, seed {settings.Seed}); metrics {telemetry.Description}.");
+Console.WriteLine();
 
-// The meter provider's last export happens when it is disposed, so it goes before the summary that closes the output.
-using (var metrics = telemetry)
+var results = new List<ExperimentResult>();
+using (telemetry)
 {
-    Console.WriteLine($"GradGuard gradient flow: width {commandLine.Settings.Width}, batch {commandLine.Settings.Batch}, {commandLine.Settings.Steps} SGD steps, seed {commandLine.Settings.Seed}; metrics to {metrics.Description}.");
-    foreach (var configuration in NetworkConfiguration.Literature(commandLine.Depths))
+    foreach (var configuration in configurations)
     {
         // Flushing while the monitor is attached exports this configuration's final gauges; serving on keeps them up for
         // a scraper or a periodic exporter, which would otherwise miss a configuration that trains between two reads.
-        var result = Experiment.Run(configuration, commandLine.Settings, logger, _ =>
+        results.Add(Experiment.Run(configuration, settings, NullLogger.Instance, _ =>
         {
-            metrics.Flush();
+            telemetry.Flush();
             Thread.Sleep(commandLine.ServeTime);
-        });
-        results.Add(result);
-        Console.WriteLine(GradientBars.Render(result));
+        }));
     }
 }
 
-Console.WriteLine($"{"configuration",-26} {"first/last at step 1",22} {"first-layer norm",18}");
+// The answer: the summary, then each configuration's layers with what the monitor diagnosed.
+Console.WriteLine(SummaryTable.Render(results));
 foreach (var result in results)
 {
-    Console.WriteLine($"{result.Configuration.Name,-26} {result.First.FirstToLastRatio,22:0.0e+00} {result.First.WeightGradients.First().Norm,18:0.0e+00}");
+    Console.WriteLine(GradientBars.Render(result));
 }
 
-if (commandLine.JsonPath is { } path)
+if (commandLine.JsonPath is { } jsonPath)
 {
-    FlowJson.From(results).Write(path);
-    Console.WriteLine($"Per-layer gradient norms written to {path}.");
+    FlowJson.From(results).Write(jsonPath);
+    Console.WriteLine($"Per-layer gradient norms written to {jsonPath}.");
 }
 
 if (commandLine.ReportPath is { } reportPath)
 {
-    GradientFlowReport.Write(reportPath, commandLine.Settings, results);
+    GradientFlowReport.Write(reportPath, settings, results);
     Console.WriteLine($"Gradient-flow report written to {reportPath}.");
+}
+
+if (commandLine.JsonPath is null && commandLine.ReportPath is null)
+{
+    Console.WriteLine("Every layer at every step: --json PATH, or --report PATH for charts; --help for the rest.");
 }
 
 return 0;

@@ -6,15 +6,25 @@ using OpenTelemetry.Resources;
 
 namespace GradientFlow;
 
+/// <summary>A push exporter that <c>OTEL_METRICS_EXPORTER</c> can name.</summary>
+public enum MetricsExporter
+{
+    Console,
+    Otlp,
+}
+
 /// <summary>
-/// Where the sample's metrics go: the console exporter, or OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (every other
-/// OTEL_* variable is read by the exporter itself), and a Prometheus scrape endpoint on loopback when a port is given.
+/// Where the sample's metrics go, chosen as OpenTelemetry's SDKs choose it: OTEL_METRICS_EXPORTER lists the exporters
+/// (every other OTEL_* variable is read by the exporter itself), and a Prometheus scrape endpoint on loopback is added
+/// when a port is given. Without any of them, nothing is exported.
 /// </summary>
 public sealed class Telemetry : IDisposable
 {
-    private readonly MeterProvider meterProvider;
+    public const string ExporterVariable = "OTEL_METRICS_EXPORTER";
 
-    private Telemetry(MeterProvider meterProvider, string description)
+    private readonly MeterProvider? meterProvider;
+
+    private Telemetry(MeterProvider? meterProvider, string description)
     {
         this.meterProvider = meterProvider;
         Description = description;
@@ -23,15 +33,66 @@ public sealed class Telemetry : IDisposable
     /// <summary>Where the metrics go, for the run's first line.</summary>
     public string Description { get; }
 
-    /// <summary>Builds the meter provider; throws <see cref="HttpListenerException"/> when the scrape port cannot be listened on.</summary>
-    public static Telemetry Start(int? prometheusPort)
+    /// <summary>
+    /// The exporters <see cref="ExporterVariable"/> names: <c>none</c>, <c>console</c>, <c>otlp</c>, comma-separated.
+    /// Unset, it means <c>otlp</c> when an OTLP endpoint is configured and <c>none</c> otherwise: the specification's
+    /// default is <c>otlp</c>, but a first run should neither need a collector nor send to one nobody set up.
+    /// Throws <see cref="FormatException"/> naming the value it does not know.
+    /// </summary>
+    public static IReadOnlySet<MetricsExporter> ExportersFromEnvironment(Func<string, string?> variable)
     {
-        bool otlp = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        string? value = variable(ExporterVariable);
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            bool endpoint = !string.IsNullOrEmpty(variable("OTEL_EXPORTER_OTLP_ENDPOINT")) || !string.IsNullOrEmpty(variable("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"));
+            return endpoint ? new HashSet<MetricsExporter> { MetricsExporter.Otlp } : new HashSet<MetricsExporter>();
+        }
+
+        var exporters = new HashSet<MetricsExporter>();
+        foreach (string name in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            switch (name.ToLowerInvariant())
+            {
+                case "none":
+                    break;
+                case "console":
+                    exporters.Add(MetricsExporter.Console);
+                    break;
+                case "otlp":
+                    exporters.Add(MetricsExporter.Otlp);
+                    break;
+                default:
+                    throw new FormatException($"{ExporterVariable}={value}: '{name}' is not an exporter; use none, console or otlp (comma-separated), and --prometheus-port for Prometheus.");
+            }
+        }
+
+        return exporters;
+    }
+
+    /// <summary>Builds the meter provider; throws <see cref="HttpListenerException"/> when the scrape port cannot be listened on.</summary>
+    public static Telemetry Start(IReadOnlySet<MetricsExporter> exporters, int? prometheusPort)
+    {
+        if (exporters.Count == 0 && prometheusPort is null)
+        {
+            return new Telemetry(null, $"not exported (set {ExporterVariable}=console or otlp, or --prometheus-port)");
+        }
+
         var metrics = Sdk.CreateMeterProviderBuilder()
             .ConfigureResource(resource => resource.AddService("GradientFlow"))
             .AddGradGuardInstrumentation();
-        metrics = otlp ? metrics.AddOtlpExporter() : metrics.AddConsoleExporter();
-        string description = otlp ? "OTLP" : "the console";
+        var destinations = new List<string>();
+        if (exporters.Contains(MetricsExporter.Console))
+        {
+            metrics = metrics.AddConsoleExporter();
+            destinations.Add("the console");
+        }
+
+        if (exporters.Contains(MetricsExporter.Otlp))
+        {
+            metrics = metrics.AddOtlpExporter();
+            destinations.Add("OTLP");
+        }
+
         if (prometheusPort is { } port)
         {
             // Loopback only: the sample is a development tool, and binding every interface needs elevated rights on Windows.
@@ -40,12 +101,12 @@ public sealed class Telemetry : IDisposable
                 prometheus.Host = "127.0.0.1";
                 prometheus.Port = port;
             });
-            description += $" and http://127.0.0.1:{port}/metrics";
+            destinations.Add($"http://127.0.0.1:{port}/metrics");
         }
 
         try
         {
-            return new Telemetry(metrics.Build(), description);
+            return new Telemetry(metrics.Build(), "to " + string.Join(" and ", destinations));
         }
         catch (InvalidOperationException error) when (error.InnerException is HttpListenerException listening)
         {
@@ -54,7 +115,7 @@ public sealed class Telemetry : IDisposable
     }
 
     /// <summary>Exports what the instruments show now, so a configuration's final gauges leave before its monitor goes.</summary>
-    public void Flush() => meterProvider.ForceFlush();
+    public void Flush() => meterProvider?.ForceFlush();
 
-    public void Dispose() => meterProvider.Dispose();
+    public void Dispose() => meterProvider?.Dispose();
 }

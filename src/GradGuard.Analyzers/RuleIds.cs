@@ -1,3 +1,5 @@
+using System.Linq;
+using System.Reflection;
 using Microsoft.CodeAnalysis;
 
 namespace GradGuard.Analyzers
@@ -15,7 +17,10 @@ namespace GradGuard.Analyzers
         public const string UnregisteredModules = "GG0007";
 
         private const string Category = "GradientFlow";
-        private const string HelpRoot = "https://github.com/gradguard/gradguard/blob/main/docs/rules/";
+
+        /// <summary>Where the rules' pages live, from the repository address the build declares once (RepositoryUrl).</summary>
+        private static readonly string HelpRoot = typeof(RuleIds).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(metadata => metadata.Key == "GradGuardRulesDocumentation").Value;
 
         public static readonly DiagnosticDescriptor DeepSaturatingStackRule = Rule(
             DeepSaturatingStack,

@@ -56,9 +56,11 @@ internal sealed class GradientDiagnostician
         double ratio = first / weights[^1].Norm;
         if (ratio < options.VanishingRatio && first < options.VanishingFirstLayerNorm)
         {
+            // A gradient that underflowed to 0 has no finite rate of decay to report.
+            string decay = first == 0 ? "it underflowed to exactly 0 on its way back" : $"{Format(MeanDecayPerLayer(weights))}x smaller per layer on average";
             yield return new GradientDiagnosis(GradientProblem.VanishingGradients, null, ratio, options.VanishingRatio,
                 $"vanishing gradients: the first layer's gradient norm is {Format(first)}, {Format(ratio)} of the last layer's " +
-                $"({Format(MeanDecayPerLayer(weights))}x smaller per layer on average). Use ReLU with He (Kaiming) init, normalisation or residual connections.");
+                $"({decay}). Use ReLU with He (Kaiming) init, normalisation or residual connections.");
             yield break;
         }
 

@@ -201,4 +201,259 @@ public class CodeFixTests
             }
         }
         """);
+
+    [Fact]
+    public Task GG0002_initialises_layers_built_in_field_initialisers_in_the_constructor() => Verify.Fix<AddHeInitCodeFix>(
+        """
+        class Net : Module<Tensor, Tensor>
+        {
+            private readonly Linear input = {|GG0002:nn.Linear(8, 8)|};
+            private readonly Sequential body = nn.Sequential(
+                {|GG0002:nn.Linear(8, 8)|}, nn.ReLU(),
+                {|GG0002:nn.Linear(8, 8)|}, nn.ReLU());
+            private readonly Linear head = nn.Linear(8, 1);
+
+            public Net() : base(nameof(Net)) => RegisterComponents();
+
+            public Net(int seed) : this() => torch.manual_seed(seed);
+
+            public override Tensor forward(Tensor x) => head.forward(body.forward(input.forward(x).relu()));
+        }
+        """,
+        // One fix at a time, each field's statements go first in the constructor; Fix All writes them in field order.
+        FieldNet("""
+                var linear = nn.Linear(8, 8);
+                using (torch.no_grad())
+                {
+                    torch.nn.init.kaiming_normal_(linear.weight, nonlinearity: torch.nn.init.NonlinearityType.ReLU);
+                }
+
+                var linear2 = nn.Linear(8, 8);
+                using (torch.no_grad())
+                {
+                    torch.nn.init.kaiming_normal_(linear2.weight, nonlinearity: torch.nn.init.NonlinearityType.ReLU);
+                }
+
+                body = nn.Sequential(
+                    linear, nn.ReLU(),
+                    linear2, nn.ReLU());
+                using (torch.no_grad())
+                {
+                    torch.nn.init.kaiming_normal_(input.weight, nonlinearity: torch.nn.init.NonlinearityType.ReLU);
+                }
+
+
+        """),
+        fixedAllSource: FieldNet("""
+                using (torch.no_grad())
+                {
+                    torch.nn.init.kaiming_normal_(input.weight, nonlinearity: torch.nn.init.NonlinearityType.ReLU);
+                }
+
+                var linear = nn.Linear(8, 8);
+                using (torch.no_grad())
+                {
+                    torch.nn.init.kaiming_normal_(linear.weight, nonlinearity: torch.nn.init.NonlinearityType.ReLU);
+                }
+
+                var linear2 = nn.Linear(8, 8);
+                using (torch.no_grad())
+                {
+                    torch.nn.init.kaiming_normal_(linear2.weight, nonlinearity: torch.nn.init.NonlinearityType.ReLU);
+                }
+
+                body = nn.Sequential(
+                    linear, nn.ReLU(),
+                    linear2, nn.ReLU());
+
+        """));
+
+    [Fact]
+    public Task GG0002_initialises_a_field_s_layer_in_every_constructor_that_runs_the_initialisers() => Verify.Fix<AddHeInitCodeFix>(
+        """
+        class Net : Module<Tensor, Tensor>
+        {
+            private readonly Linear hidden = {|GG0002:nn.Linear(8, 8)|};
+            private readonly Linear fc2;
+            private readonly Linear fc3;
+
+            public Net() : base(nameof(Net))
+            {
+                fc2 = {|GG0002:nn.Linear(8, 8)|};
+                fc3 = {|GG0002:nn.Linear(8, 8)|};
+                RegisterComponents();
+            }
+
+            public Net(Linear fc2, Linear fc3, int hidden) : base(nameof(Net))
+            {
+                this.fc2 = fc2;
+                this.fc3 = fc3;
+                RegisterComponents();
+            }
+
+            public Net(int seed) : this() => torch.manual_seed(seed);
+
+            public override Tensor forward(Tensor x) => fc3.forward(fc2.forward(hidden.forward(x).relu()).relu()).relu();
+        }
+        """,
+        """
+        class Net : Module<Tensor, Tensor>
+        {
+            private readonly Linear hidden = nn.Linear(8, 8);
+            private readonly Linear fc2;
+            private readonly Linear fc3;
+
+            public Net() : base(nameof(Net))
+            {
+                using (torch.no_grad())
+                {
+                    torch.nn.init.kaiming_normal_(hidden.weight, nonlinearity: torch.nn.init.NonlinearityType.ReLU);
+                }
+
+                fc2 = nn.Linear(8, 8);
+                using (torch.no_grad())
+                {
+                    torch.nn.init.kaiming_normal_(fc2.weight, nonlinearity: torch.nn.init.NonlinearityType.ReLU);
+                }
+
+                fc3 = nn.Linear(8, 8);
+                using (torch.no_grad())
+                {
+                    torch.nn.init.kaiming_normal_(fc3.weight, nonlinearity: torch.nn.init.NonlinearityType.ReLU);
+                }
+
+                RegisterComponents();
+            }
+
+            public Net(Linear fc2, Linear fc3, int hidden) : base(nameof(Net))
+            {
+                using (torch.no_grad())
+                {
+                    torch.nn.init.kaiming_normal_(this.hidden.weight, nonlinearity: torch.nn.init.NonlinearityType.ReLU);
+                }
+
+                this.fc2 = fc2;
+                this.fc3 = fc3;
+                RegisterComponents();
+            }
+
+            public Net(int seed) : this() => torch.manual_seed(seed);
+
+            public override Tensor forward(Tensor x) => fc3.forward(fc2.forward(hidden.forward(x).relu()).relu()).relu();
+        }
+        """);
+
+    [Fact]
+    public Task GG0002_keeps_the_arguments_of_a_multi_line_Sequential_indented() => Verify.Fix<AddHeInitCodeFix>(
+        """
+        static class Model
+        {
+            public static Sequential Build() => nn.Sequential(
+                {|GG0002:nn.Linear(784, 512)|}, nn.ReLU(),
+                {|GG0002:nn.Linear(512, 512)|}, nn.ReLU(),
+                {|GG0002:nn.Linear(512, 512)|}, nn.ReLU(),
+                nn.Linear(512, 10));
+        }
+        """,
+        """
+        static class Model
+        {
+            public static Sequential Build()
+            {
+                var linear = nn.Linear(784, 512);
+                using (torch.no_grad())
+                {
+                    torch.nn.init.kaiming_normal_(linear.weight, nonlinearity: torch.nn.init.NonlinearityType.ReLU);
+                }
+
+                var linear2 = nn.Linear(512, 512);
+                using (torch.no_grad())
+                {
+                    torch.nn.init.kaiming_normal_(linear2.weight, nonlinearity: torch.nn.init.NonlinearityType.ReLU);
+                }
+
+                var linear3 = nn.Linear(512, 512);
+                using (torch.no_grad())
+                {
+                    torch.nn.init.kaiming_normal_(linear3.weight, nonlinearity: torch.nn.init.NonlinearityType.ReLU);
+                }
+
+                return nn.Sequential(
+                    linear, nn.ReLU(),
+                    linear2, nn.ReLU(),
+                    linear3, nn.ReLU(),
+                    nn.Linear(512, 10));
+            }
+        }
+        """);
+
+    [Fact]
+    public Task GG0002_gives_a_loop_body_one_block_for_all_its_layers() => Verify.Fix<AddHeInitCodeFix>(
+        """
+        class Program
+        {
+            static void Main()
+            {
+                for (int i = 0; i < 2; i++)
+                    Train(nn.Sequential({|GG0002:nn.Linear(8, 8)|}, nn.ReLU(), {|GG0002:nn.Linear(8, 8)|}, nn.ReLU(), {|GG0002:nn.Linear(8, 8)|}, nn.ReLU()));
+            }
+
+            static void Train(Sequential model)
+            {
+            }
+        }
+        """,
+        """
+        class Program
+        {
+            static void Main()
+            {
+                for (int i = 0; i < 2; i++)
+                {
+                    var linear = nn.Linear(8, 8);
+                    using (torch.no_grad())
+                    {
+                        torch.nn.init.kaiming_normal_(linear.weight, nonlinearity: torch.nn.init.NonlinearityType.ReLU);
+                    }
+
+                    var linear2 = nn.Linear(8, 8);
+                    using (torch.no_grad())
+                    {
+                        torch.nn.init.kaiming_normal_(linear2.weight, nonlinearity: torch.nn.init.NonlinearityType.ReLU);
+                    }
+
+                    var linear3 = nn.Linear(8, 8);
+                    using (torch.no_grad())
+                    {
+                        torch.nn.init.kaiming_normal_(linear3.weight, nonlinearity: torch.nn.init.NonlinearityType.ReLU);
+                    }
+
+                    Train(nn.Sequential(linear, nn.ReLU(), linear2, nn.ReLU(), linear3, nn.ReLU()));
+                }
+            }
+
+            static void Train(Sequential model)
+            {
+            }
+        }
+        """);
+
+    /// <summary>The network of the field-initialiser test, fixed, with <paramref name="prologue"/> opening its constructor.</summary>
+    private static string FieldNet(string prologue) => $$"""
+        class Net : Module<Tensor, Tensor>
+        {
+            private readonly Linear input = nn.Linear(8, 8);
+            private readonly Sequential body;
+            private readonly Linear head = nn.Linear(8, 1);
+
+            public Net() : base(nameof(Net))
+            {
+        {{prologue}}        RegisterComponents();
+            }
+
+            public Net(int seed) : this() => torch.manual_seed(seed);
+
+            public override Tensor forward(Tensor x) => head.forward(body.forward(input.forward(x).relu()));
+        }
+        """;
 }

@@ -1,4 +1,5 @@
 using GradGuard.Analyzers;
+using GradGuard.Tests.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -30,7 +31,7 @@ public class RobustnessTests
     [Fact]
     public async Task Every_typed_prefix_of_the_sample_models_is_analysed_without_failure()
     {
-        foreach (var file in Directory.GetFiles(Path.Combine(Repository.Root, "samples", "BadModels"), "*.cs"))
+        foreach (var file in Directory.GetFiles(Path.Combine(RepositoryRoot.Path, "samples", "BadModels"), "*.cs"))
         {
             var text = await File.ReadAllTextAsync(file);
             for (var length = 0; length <= text.Length; length += 23)

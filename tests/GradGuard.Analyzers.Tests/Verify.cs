@@ -45,8 +45,11 @@ internal static class Verify
         await test.RunAsync();
     }
 
-    /// <summary>Checks a fix turns <paramref name="markup"/> into <paramref name="fixedSource"/>, one by one and with Fix All.</summary>
-    public static async Task Fix<TFix>(string markup, string fixedSource, int codeActionIndex = 0)
+    /// <summary>
+    /// Checks a fix turns <paramref name="markup"/> into <paramref name="fixedSource"/>, one by one and with Fix All, or
+    /// into <paramref name="fixedAllSource"/> with Fix All where applying the fixes in turn orders the result differently.
+    /// </summary>
+    public static async Task Fix<TFix>(string markup, string fixedSource, int codeActionIndex = 0, string? fixedAllSource = null)
         where TFix : CodeFixProvider, new()
     {
         var test = new CSharpCodeFixTest<GradientFlowAnalyzer, TFix, DefaultVerifier>
@@ -54,6 +57,11 @@ internal static class Verify
             FixedCode = Usings + fixedSource,
             CodeActionIndex = codeActionIndex,
         };
+        if (fixedAllSource is not null)
+        {
+            test.BatchFixedCode = Usings + fixedAllSource;
+        }
+
         Configure(test, markup, []);
         test.FixedState.AdditionalReferences.Add(TorchSharp);
         await test.RunAsync();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using GradGuard.Tests.Shared;
 
 namespace GradGuard.Observability.Tests;
 
@@ -46,25 +47,7 @@ public sealed class ChildProcess : IDisposable
     /// <param name="environment">Variables to set on top of the test's own; a null value removes the variable.</param>
     public static ChildProcess Start(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null)
     {
-        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
-        {
-            if (value is null)
-            {
-                start.Environment.Remove(name);
-            }
-            else
-            {
-                start.Environment[name] = value;
-            }
-        }
-
-        var process = new Process { StartInfo = start };
+        var process = new Process { StartInfo = Command.StartInfo(fileName, arguments, workingDirectory: null, environment) };
         var child = new ChildProcess(process) { Name = Path.GetFileName(fileName) };
         process.OutputDataReceived += (_, line) => child.Append(line.Data, fromStandardOutput: true);
         process.ErrorDataReceived += (_, line) => child.Append(line.Data, fromStandardOutput: false);
@@ -79,16 +62,8 @@ public sealed class ChildProcess : IDisposable
     }
 
     /// <summary>Starts the GradientFlow sample built beside the tests, without the OTLP settings of the test's own environment.</summary>
-    public static ChildProcess StartGradientFlow(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null)
-    {
-        var variables = new Dictionary<string, string?>(environment ?? new Dictionary<string, string?>());
-        foreach (string inherited in Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(name => name.StartsWith("OTEL_", StringComparison.Ordinal)))
-        {
-            variables.TryAdd(inherited, null);
-        }
-
-        return Start("dotnet", new[] { Path.Combine(AppContext.BaseDirectory, "GradientFlow.dll") }.Concat(arguments), variables);
-    }
+    public static ChildProcess StartGradientFlow(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null) =>
+        Start("dotnet", new[] { Path.Combine(AppContext.BaseDirectory, "GradientFlow.dll") }.Concat(arguments), SampleEnvironment.With(environment));
 
     /// <summary>Runs a command to completion and returns its stdout, failing with all its output if it fails or overruns.</summary>
     public static string Run(string fileName, IEnumerable<string> arguments, TimeSpan timeout)

@@ -5,7 +5,12 @@ namespace GradGuard.Observability.Tests;
 /// <summary>The <c>--report</c> page, rendered by a real headless Chromium that can reach no network.</summary>
 public sealed partial class ReportRenderingTests
 {
-    private static readonly string[] Configurations = { "sigmoid-default-6", "relu-default-6", "relu-he-6", "residual-relu-default-6" };
+    /// <summary>Depth 50 at width 64, where the sigmoid network's first-layer gradient underflows to exactly 0.</summary>
+    private static readonly string[] Configurations =
+    {
+        "sigmoid-default-6", "relu-default-6", "relu-he-6", "residual-relu-default-6",
+        "sigmoid-default-50", "relu-default-50", "relu-he-50", "residual-relu-default-50",
+    };
 
     /// <summary>The overview chart, then a norm heatmap, an end-layer chart and an activation heatmap per configuration.</summary>
     private static readonly int ExpectedCharts = 1 + 3 * Configurations.Length;
@@ -18,7 +23,7 @@ public sealed partial class ReportRenderingTests
         try
         {
             string report = Path.Combine(scratch.FullName, "report.html");
-            using (var sample = ChildProcess.StartGradientFlow(new[] { "--depths", "6", "--width", "16", "--batch", "16", "--steps", "4", "--report", report }))
+            using (var sample = ChildProcess.StartGradientFlow(new[] { "--depths", "6,50", "--width", "64", "--batch", "32", "--steps", "3", "--report", report }))
             {
                 sample.WaitForSuccess(TimeSpan.FromMinutes(2));
             }
@@ -43,6 +48,16 @@ public sealed partial class ReportRenderingTests
             Assert.Contains($"data-charts-rendered=\"{ExpectedCharts}\"", root.Value);
             Assert.True(Canvas().Count(dom) >= ExpectedCharts, $"Expected a canvas per chart ({ExpectedCharts}), found {Canvas().Count(dom)}.");
             Assert.All(Configurations, name => Assert.Contains($"<h2>{name}: ", dom));
+
+            // Each configuration is coloured on its own scale: default-initialised ReLU's few decades of decay are not
+            // flattened into the colour of He init's single one.
+            var scales = NormScales().Match(root.Value).Groups[1].Value.Split(';').Select(scale => scale.Split(':')).ToDictionary(scale => scale[0], scale => scale[1]);
+            Assert.Equal(Configurations, scales.Keys);
+            Assert.NotEqual(scales["relu-default-6"], scales["relu-he-6"]);
+            // The underflowed first/last ratio and first-layer norm are shown as 0, in the table and on the curves, not left out.
+            Assert.Matches(@"<tr><td>sigmoid-default-50</td><td>0</td><td>0</td>", dom);
+            Assert.DoesNotContain("data-underflow-marks=\"0\"", root.Value);
+            Assert.Contains("data-underflow-marks=", root.Value);
         }
         finally
         {
@@ -52,6 +67,9 @@ public sealed partial class ReportRenderingTests
 
     [GeneratedRegex(@"<html[^>]*>")]
     private static partial Regex RootElement();
+
+    [GeneratedRegex(@"data-norm-scales=""([^""]*)""")]
+    private static partial Regex NormScales();
 
     [GeneratedRegex(@"<canvas\b")]
     private static partial Regex Canvas();

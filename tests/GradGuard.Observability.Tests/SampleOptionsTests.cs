@@ -34,6 +34,22 @@ public sealed class SampleOptionsTests
         Assert.StartsWith(message, error.Message);
     }
 
+    [Theory]
+    [InlineData(null, null, "")]
+    [InlineData(null, "http://collector:4318", "Otlp")]
+    [InlineData("none", "http://collector:4318", "")]
+    [InlineData("console", null, "Console")]
+    [InlineData(" Console , otlp ", null, "Console,Otlp")]
+    [InlineData("none,console", null, "Console")]
+    public void OTEL_METRICS_EXPORTER_chooses_the_exporters_as_OpenTelemetry_SDKs_read_it(string? exporters, string? endpoint, string chosen)
+    {
+        var environment = new Dictionary<string, string?> { ["OTEL_METRICS_EXPORTER"] = exporters, ["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint };
+
+        var selected = Telemetry.ExportersFromEnvironment(name => environment.GetValueOrDefault(name));
+
+        Assert.Equal(chosen, string.Join(",", selected.Order()));
+    }
+
     [Fact]
     public void A_scrape_port_in_use_is_named_and_the_sample_stops()
     {

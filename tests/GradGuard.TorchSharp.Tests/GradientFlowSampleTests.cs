@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using GradGuard.Tests.Shared;
 using GradientFlow;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -29,6 +29,7 @@ public class GradientFlowSampleTests
 
         Assert.True(result.First.WeightGradients.First().Norm < 1e-15);
         Assert.Contains(result.Diagnoses, diagnosis => diagnosis.Kind == GradientProblem.VanishingGradients);
+        Assert.All(result.Diagnoses, diagnosis => Assert.DoesNotContain("Infinity", diagnosis.Message));
     }
 
     [Fact]
@@ -41,15 +42,35 @@ public class GradientFlowSampleTests
     }
 
     [Fact]
-    public void The_main_job_writes_per_layer_norms_ordered_from_input_to_output()
+    public void The_default_run_shows_the_answer_on_one_screen_and_no_metrics()
     {
-        string json = Path.Combine(Path.GetTempPath(), $"gradguard-flow-{Guid.NewGuid():N}.json");
+        var (exitCode, output) = RunSample();
+
+        Assert.True(exitCode == 0, output);
+        var lines = output.TrimEnd().Split('\n');
+        Assert.InRange(lines.Length, 20, 150);
+        Assert.DoesNotContain("Metric Name", output);
+        Assert.DoesNotContain(GradGuardMetrics.GradientNormInstrument, output);
+        string[] configurations = NetworkConfiguration.Literature(new[] { 16, 50 }).Select(configuration => configuration.Name).ToArray();
+        // The summary comes first: every configuration's row before the first bar chart.
+        int firstChart = Array.FindIndex(lines, line => line.Contains(": weight-gradient L2 norm", StringComparison.Ordinal));
+        Assert.All(configurations, name => Assert.InRange(Array.FindIndex(lines, line => line.StartsWith(name + " ", StringComparison.Ordinal)), 1, firstChart - 1));
+        Assert.All(configurations, name => Assert.Contains(lines, line => line.StartsWith(name + ": weight-gradient L2 norm", StringComparison.Ordinal)));
+        Assert.Contains(lines, line => line.StartsWith("  ! vanishing gradients", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_main_job_writes_per_layer_norms_ordered_from_input_to_output_and_exports_what_OTEL_METRICS_EXPORTER_names()
+    {
+        var scratch = Directory.CreateTempSubdirectory("gradguard-flow-");
+        string json = Path.Combine(scratch.FullName, "flow.json");
+        File.WriteAllText(json, "an earlier run's file");
         try
         {
-            var (exitCode, output) = RunSample("--depths", "4", "--steps", "2", "--width", "16", "--batch", "8", "--json", json);
+            var (exitCode, output) = RunSample(new Dictionary<string, string?> { ["OTEL_METRICS_EXPORTER"] = "console" }, "--depths", "4", "--steps", "2", "--width", "16", "--batch", "8", "--json", json);
 
             Assert.True(exitCode == 0, output);
-            Assert.Contains("first/last ratio", output);
+            Assert.Contains("metrics to the console", output);
             Assert.Contains(GradGuardMetrics.GradientNormInstrument, output);
             var document = FlowJson.Read(json);
             Assert.Equal(new[] { "sigmoid-default-4", "relu-default-4", "relu-he-4", "residual-relu-default-4" }, document.Configs.Select(config => config.Name));
@@ -58,42 +79,60 @@ public class GradientFlowSampleTests
             Assert.Equal(new[] { 0, 1, 2, 3 }, sigmoid.Layers.Select(layer => layer.Index));
             Assert.Equal(new[] { "0.linear", "1.linear", "2.linear", "output" }, sigmoid.Layers.Select(layer => layer.Name));
             Assert.All(sigmoid.Layers, layer => Assert.True(layer.GradNorm > 0));
+            // Written beside and renamed over the earlier file: nothing else is left in the folder.
+            Assert.Equal(new[] { json }, Directory.GetFiles(scratch.FullName));
         }
         finally
         {
-            File.Delete(json);
+            scratch.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("--depths", "1", "--depths needs an integer of at least 2; got '1'")]
+    [InlineData("--report", "/proc/nope/x.html", "--report /proc/nope/x.html: its folder /proc/nope does not exist")]
+    [InlineData("--json", "/proc/x.json", "--json /proc/x.json: no file can be created in /proc")]
+    public void Bad_input_is_refused_in_one_line_before_any_training(string option, string value, string message)
+    {
+        var (exitCode, output) = RunSample(option, value);
+
+        Assert.Equal(2, exitCode);
+        Assert.StartsWith("error: " + message, output);
+        Assert.Single(output.TrimEnd().Split('\n'));
+    }
+
+    [Theory]
+    [InlineData("--json")]
+    [InlineData("--report")]
+    public void An_output_path_that_is_a_directory_is_refused_in_one_line(string option)
+    {
+        var folder = Directory.CreateTempSubdirectory("gradguard-flow-");
+        try
+        {
+            var (exitCode, output) = RunSample(option, folder.FullName);
+
+            Assert.Equal(2, exitCode);
+            Assert.Equal($"error: {option} {folder.FullName}: it is a directory. See --help.", output.TrimEnd());
+            Assert.Empty(folder.GetFileSystemInfos());
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
         }
     }
 
     [Fact]
-    public void A_bad_option_is_named_and_the_usage_shown()
+    public void An_exporter_OpenTelemetry_does_not_name_is_refused_in_one_line()
     {
-        var (exitCode, output) = RunSample("--depths", "1");
+        var (exitCode, output) = RunSample(new Dictionary<string, string?> { ["OTEL_METRICS_EXPORTER"] = "console,zipkin" });
 
         Assert.Equal(2, exitCode);
-        Assert.Contains("--depths needs an integer of at least 2", output);
-        Assert.Contains("Usage:", output);
+        Assert.Equal("error: OTEL_METRICS_EXPORTER=console,zipkin: 'zipkin' is not an exporter; use none, console or otlp (comma-separated), and --prometheus-port for Prometheus. See --help.", output.TrimEnd());
     }
 
-    private static (int ExitCode, string Output) RunSample(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "GradientFlow.dll"));
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
+    private static (int ExitCode, string Output) RunSample(params string[] arguments) => RunSample(new Dictionary<string, string?>(), arguments);
 
-        start.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("GradientFlow did not finish within 2 minutes.");
-        }
-
-        return (process.ExitCode, output + error.Result);
-    }
+    /// <summary>Runs the sample built beside the tests.</summary>
+    private static (int ExitCode, string Output) RunSample(IReadOnlyDictionary<string, string?> environment, params string[] arguments) =>
+        Command.Dotnet(new[] { Path.Combine(AppContext.BaseDirectory, "GradientFlow.dll") }.Concat(arguments), environment: SampleEnvironment.With(environment));
 }
