@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace GradientFlow;
 
-/// <summary>The sample's command line: <c>--depths 16,50 --width 64 --batch 128 --steps 20 --seed 1 --lr 0.01 --collect-every 1 --json PATH --report PATH --prometheus-port PORT --serve-seconds N</c>.</summary>
+/// <summary>The sample's command line: <c>--depths 16,50 --width 64 --batch 128 --steps 20 --seed 1 --lr 0.01 --collect-every 1 --json PATH --report PATH --prometheus-port PORT --serve-seconds N --run-id ID</c>.</summary>
 public sealed record CommandLine(IReadOnlyList<int> Depths, ExperimentSettings Settings, string? JsonPath)
 {
     /// <summary>Where to write the self-contained HTML gradient-flow report, if anywhere.</summary>
@@ -13,6 +13,9 @@ public sealed record CommandLine(IReadOnlyList<int> Depths, ExperimentSettings S
 
     /// <summary>How long each configuration's final metrics stay exported after its training ends.</summary>
     public TimeSpan ServeTime { get; init; }
+
+    /// <summary>The run's <c>service.instance.id</c> on the OpenTelemetry resource, if given.</summary>
+    public string? RunId { get; init; }
 
     public const string Usage = """
         Usage: dotnet run --project samples/GradientFlow -- [options]
@@ -34,6 +37,9 @@ public sealed record CommandLine(IReadOnlyList<int> Depths, ExperimentSettings S
           --prometheus-port N  serve metrics for Prometheus at http://127.0.0.1:N/metrics
           --serve-seconds N    keep each configuration's final metrics exported N seconds after
                                training it, so a scraper sees them              default 0
+          --run-id ID          this run's service.instance.id on the OpenTelemetry resource, so that
+                               several trainers reporting to one backend stay apart
+                                                                               default a new GUID
           --help               show this text
 
         Output files are checked before training starts (exit code 2 if one cannot be written) and written
@@ -46,6 +52,7 @@ public sealed record CommandLine(IReadOnlyList<int> Depths, ExperimentSettings S
                                          is set), configured by OTEL_EXPORTER_OTLP_ENDPOINT, _PROTOCOL,
                                          _HEADERS, OTEL_METRIC_EXPORT_INTERVAL and OTEL_RESOURCE_ATTRIBUTES
         Several exporters are comma-separated (console,otlp); --prometheus-port adds a Prometheus endpoint.
+        OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES name the service and the run as usual; --run-id wins.
         """;
 
     /// <summary>Parses the arguments, or throws <see cref="FormatException"/> with a message that names the bad one.</summary>
@@ -57,6 +64,7 @@ public sealed record CommandLine(IReadOnlyList<int> Depths, ExperimentSettings S
         string? report = null;
         int? prometheusPort = null;
         var serveTime = TimeSpan.Zero;
+        string? runId = null;
         for (int index = 0; index < arguments.Count; index++)
         {
             string option = arguments[index];
@@ -96,6 +104,9 @@ public sealed record CommandLine(IReadOnlyList<int> Depths, ExperimentSettings S
                 case "--serve-seconds":
                     serveTime = TimeSpan.FromSeconds(Positive(option, Value(), 0));
                     break;
+                case "--run-id":
+                    runId = Value() is { Length: > 0 } id && !id.Any(char.IsControl) ? id : throw new FormatException("--run-id needs a non-empty name without control characters.");
+                    break;
                 default:
                     throw new FormatException($"Unknown option '{option}'.");
             }
@@ -106,7 +117,7 @@ public sealed record CommandLine(IReadOnlyList<int> Depths, ExperimentSettings S
             throw new FormatException("--depths needs at least one depth.");
         }
 
-        return new CommandLine(depths, settings, json) { ReportPath = report, PrometheusPort = prometheusPort, ServeTime = serveTime };
+        return new CommandLine(depths, settings, json) { ReportPath = report, PrometheusPort = prometheusPort, ServeTime = serveTime, RunId = runId };
     }
 
     private static int Positive(string option, string text, int minimum) =>

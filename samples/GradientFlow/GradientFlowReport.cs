@@ -31,13 +31,15 @@ public static class GradientFlowReport
     private static ConfigurationData Describe(ExperimentResult result)
     {
         var history = result.History;
-        var activationLayers = result.Last.Activations.Select(activation => activation.Layer).ToList();
-        var kinds = result.Last.Activations.Select(activation => activation.Kind).Distinct().ToList();
+        // Forward order as the steps ran it: a layer or site that appears only later goes after those seen before it.
+        var layers = history.SelectMany(report => report.WeightGradients.Select(weight => weight.Layer)).Distinct().ToList();
+        var sites = history.SelectMany(report => report.Activations.Select(site => site.Layer)).Distinct().ToList();
+        var kinds = history.SelectMany(report => report.Activations.Select(site => site.Kind)).Distinct().ToList();
         string measure = kinds switch
         {
             [ActivationKind.Rectifier] => "dead-unit fraction (ReLU)",
             [ActivationKind.Saturating] => "saturated fraction (sigmoid)",
-            _ => "dead (ReLU) or saturated (sigmoid) fraction",
+            _ => "dead (ReLU), saturated (sigmoid) or without-gradient fraction",
         };
 
         return new ConfigurationData(
@@ -47,18 +49,29 @@ public static class GradientFlowReport
             result.Configuration.Residual,
             result.Configuration.Depth,
             history.Select(report => report.Step).ToList(),
-            result.First.WeightGradients.Select(weight => weight.Layer).ToList(),
-            history.Select(report => report.WeightGradients.Select(weight => Finite(weight.Norm)).ToList()).ToList(),
+            layers,
+            history.Select(report => ByName(layers, report.WeightGradients, weight => weight.Layer, weight => Finite(weight.Norm))).ToList(),
             history.Select(report => Finite(report.FirstToLastRatio)).ToList(),
-            activationLayers,
+            sites,
             measure,
-            history.Select(report => report.Activations.Select(AffectedFraction).ToList()).ToList(),
+            history.Select(report => ByName(sites, report.Activations, site => site.Layer, AffectedFraction)).ToList(),
             result.Diagnoses.Select(diagnosis => diagnosis.Message).ToList());
     }
 
-    /// <summary>The fraction of units that pass back (almost) no gradient: dead for rectifiers, saturated for sigmoid/tanh.</summary>
-    private static double AffectedFraction(ActivationStatistics activation) =>
-        activation.Kind == ActivationKind.Rectifier ? activation.DeadFraction : activation.SaturatedFraction;
+    /// <summary>One value per name, in the order of <paramref name="names"/>; null where the step had none.</summary>
+    private static List<double?> ByName<T>(IReadOnlyList<string> names, IEnumerable<T> items, Func<T, string> name, Func<T, double?> value)
+    {
+        var byName = items.GroupBy(name).ToDictionary(group => group.Key, group => value(group.First()));
+        return names.Select(entry => byName.GetValueOrDefault(entry)).ToList();
+    }
+
+    /// <summary>The fraction of units that pass back (almost) no gradient: dead for rectifiers, saturated for sigmoid/tanh, without gradient where no activation was seen.</summary>
+    private static double? AffectedFraction(ActivationStatistics activation) => activation.Kind switch
+    {
+        ActivationKind.Rectifier => activation.DeadFraction,
+        ActivationKind.Saturating => activation.SaturatedFraction,
+        _ => activation.WithoutGradientFraction,
+    };
 
     /// <summary>JSON has no NaN or infinity; the page shows a missing value instead.</summary>
     private static double? Finite(double value) => double.IsFinite(value) ? value : null;
@@ -85,6 +98,6 @@ public static class GradientFlowReport
         IReadOnlyList<double?> FirstToLast,
         IReadOnlyList<string> ActivationLayers,
         string ActivationMeasure,
-        IReadOnlyList<IReadOnlyList<double>> ActivationFractions,
+        IReadOnlyList<IReadOnlyList<double?>> ActivationFractions,
         IReadOnlyList<string> Diagnoses);
 }

@@ -24,7 +24,7 @@ catch (FormatException error)
 Telemetry telemetry;
 try
 {
-    telemetry = Telemetry.Start(exporters, commandLine.PrometheusPort);
+    telemetry = Telemetry.Start(exporters, commandLine.PrometheusPort, commandLine.RunId);
 }
 catch (System.Net.HttpListenerException error)
 {

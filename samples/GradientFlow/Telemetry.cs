@@ -70,7 +70,10 @@ public sealed class Telemetry : IDisposable
     }
 
     /// <summary>Builds the meter provider; throws <see cref="HttpListenerException"/> when the scrape port cannot be listened on.</summary>
-    public static Telemetry Start(IReadOnlySet<MetricsExporter> exporters, int? prometheusPort)
+    /// <param name="exporters">The exporters to send to, besides Prometheus.</param>
+    /// <param name="prometheusPort">Loopback port to serve <c>/metrics</c> on, if any.</param>
+    /// <param name="runId">The run's <c>service.instance.id</c>; null leaves it to OTEL_RESOURCE_ATTRIBUTES or a new GUID.</param>
+    public static Telemetry Start(IReadOnlySet<MetricsExporter> exporters, int? prometheusPort, string? runId = null)
     {
         if (exporters.Count == 0 && prometheusPort is null)
         {
@@ -78,7 +81,16 @@ public sealed class Telemetry : IDisposable
         }
 
         var metrics = Sdk.CreateMeterProviderBuilder()
-            .ConfigureResource(resource => resource.AddService("GradientFlow"))
+            .ConfigureResource(resource =>
+            {
+                // A resource added later overrides an earlier one, so the sample's defaults come first, the standard
+                // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES after them, and the command line last.
+                resource.AddService("GradientFlow").AddEnvironmentVariableDetector();
+                if (runId is not null)
+                {
+                    resource.AddAttributes(new[] { new KeyValuePair<string, object>("service.instance.id", runId) });
+                }
+            })
             .AddGradGuardInstrumentation();
         var destinations = new List<string>();
         if (exporters.Contains(MetricsExporter.Console))

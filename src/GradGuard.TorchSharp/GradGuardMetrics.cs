@@ -31,35 +31,50 @@ public static class GradGuardMetrics
     /// <summary>Gauge of the total norm before <see cref="GradientMonitor.ClipGradients"/>.</summary>
     public const string PreClipTotalNormInstrument = "gradguard.gradient.pre_clip_total_norm";
 
-    /// <summary>Gauge of the first weight layer's gradient norm over the last one's.</summary>
+    /// <summary>Gauge of the first weight layer's gradient norm over the last one's, in forward order.</summary>
     public const string FirstToLastInstrument = "gradguard.gradient.first_to_last";
 
-    /// <summary>Gauge of dead units per ReLU-family layer.</summary>
+    /// <summary>Gauge of the first weight layer's gradient norm, which the vanishing diagnosis requires to be small too.</summary>
+    public const string FirstLayerNormInstrument = "gradguard.gradient.first_layer_norm";
+
+    /// <summary>Gauge of the largest factor by which the weight-gradient norm shrinks from one weight layer to the one before it.</summary>
+    public const string LargestLayerDecayInstrument = "gradguard.gradient.largest_layer_decay";
+
+    /// <summary>Gauge of dead units per rectifier site.</summary>
     public const string DeadUnitsInstrument = "gradguard.activation.dead_units";
 
-    /// <summary>Gauge of the dead fraction per ReLU-family layer.</summary>
+    /// <summary>Gauge of the dead fraction per rectifier site.</summary>
     public const string DeadFractionInstrument = "gradguard.activation.dead";
 
-    /// <summary>Gauge of the saturated fraction per sigmoid/tanh layer.</summary>
+    /// <summary>Gauge of the saturated fraction per sigmoid/tanh site.</summary>
     public const string SaturatedFractionInstrument = "gradguard.activation.saturated";
+
+    /// <summary>Gauge of the fraction of units without gradient per layer whose activation was not seen.</summary>
+    public const string WithoutGradientInstrument = "gradguard.activation.without_gradient";
 
     /// <summary>Attribute naming the monitored model.</summary>
     public const string ModelAttribute = "gradguard.model";
 
-    /// <summary>Attribute naming the layer (module path) a measurement belongs to.</summary>
+    /// <summary>Attribute naming the layer (module path) or activation site (path, <c>#k</c> for a module's k-th call) a measurement belongs to.</summary>
     public const string LayerAttribute = "gradguard.layer";
 
-    /// <summary>Attribute giving the layer's position, input first.</summary>
+    /// <summary>Attribute giving the layer's position in forward order, input first.</summary>
     public const string LayerIndexAttribute = "gradguard.layer.index";
 
     /// <summary>Attribute naming the parameter in its layer (weight, bias, ...).</summary>
     public const string ParameterAttribute = "gradguard.parameter";
 
-    /// <summary>Attribute telling whether an activation statistic came from a forward hook or a weight gradient.</summary>
+    /// <summary>Attribute telling how an activation site was observed: <c>forward_hook</c>, <c>functional_call</c> or <c>weight_gradient</c>.</summary>
     public const string SourceAttribute = "gradguard.activation.source";
 
     /// <summary>Attribute naming the diagnosed problem.</summary>
     public const string ProblemAttribute = "gradguard.problem";
+
+    /// <summary>
+    /// Attribute telling whether a figure that depends on the layer order rests on the order the forward pass showed
+    /// (<c>forward_pass</c>) or on one partly inferred from declaration order (<c>inferred</c>).
+    /// </summary>
+    public const string OrderAttribute = "gradguard.order";
 
     private static readonly ConcurrentDictionary<GradientMonitor, byte> LiveMonitors = new();
     private static readonly Meter Meter = new(MeterName, typeof(GradGuardMetrics).Assembly.GetName().Version?.ToString());
@@ -82,25 +97,47 @@ public static class GradGuardMetrics
         Meter.CreateObservableGauge(PreClipTotalNormInstrument, () => Observe(PreClipTotalNorm), null,
             "L2 norm over all gradients before GradientMonitor.ClipGradients rescaled them.");
         Meter.CreateObservableGauge(FirstToLastInstrument, () => Observe(FirstToLast), "1",
-            "First weight layer's gradient norm divided by the last one's.");
+            "First weight layer's gradient norm divided by the last one's, in forward order.");
+        Meter.CreateObservableGauge(FirstLayerNormInstrument, () => Observe(FirstLayerNorm), null,
+            "First weight layer's gradient norm, in forward order.");
+        Meter.CreateObservableGauge(LargestLayerDecayInstrument, () => Observe(LargestLayerDecay), "1",
+            "Largest factor by which the weight-gradient norm shrinks from one weight layer to the one before it.");
         Meter.CreateObservableGauge(DeadUnitsInstrument, () => Observe(DeadUnits), "{unit}",
-            "Units of a ReLU-family layer that were zero for the whole batch.");
+            "Units of a rectifier site that were zero for the whole batch.");
         Meter.CreateObservableGauge(DeadFractionInstrument, () => Observe(DeadFraction), "1",
-            "Fraction of a ReLU-family layer's units that were zero for the whole batch.");
+            "Fraction of a rectifier site's units that were zero for the whole batch.");
         Meter.CreateObservableGauge(SaturatedFractionInstrument, () => Observe(SaturatedFraction), "1",
-            "Fraction of a sigmoid/tanh layer's pre-activations in the flat tails.");
+            "Fraction of a sigmoid/tanh site's pre-activations at or beyond the saturation threshold.");
+        Meter.CreateObservableGauge(WithoutGradientInstrument, () => Observe(WithoutGradient), "1",
+            "Fraction of a layer's units whose weight-gradient row was exactly zero, where no activation was seen after the layer.");
     }
 
     internal static void Register(GradientMonitor monitor) => LiveMonitors.TryAdd(monitor, 0);
 
     internal static void Unregister(GradientMonitor monitor) => LiveMonitors.TryRemove(monitor, out _);
 
-    internal static void RecordCollection(string model, GradientReport report)
+    internal static void RecordCollection(GradientMonitor monitor, GradientReport report)
     {
+        string model = monitor.ModelName;
         Collections.Add(1, new KeyValuePair<string, object?>(ModelAttribute, model));
-        foreach (var parameter in report.Parameters.Where(parameter => parameter.NonFiniteCount > 0))
+        if (report.Diagnoses.Count == 0 && report.Parameters.All(parameter => parameter.NonFiniteCount == 0))
         {
-            NonFiniteValues.Add(parameter.NonFiniteCount, ParameterTags(model, parameter));
+            return;
+        }
+
+        var published = monitor.Published(report);
+        var nonFinite = report.Parameters
+            .Where(parameter => parameter.NonFiniteCount > 0 && published.LayerOf(parameter.Layer) is not null)
+            .GroupBy(parameter => (Layer: published.LayerOf(parameter.Layer)!, parameter.Parameter));
+        foreach (var group in nonFinite)
+        {
+            NonFiniteValues.Add(group.Sum(parameter => parameter.NonFiniteCount), new TagList
+            {
+                { ModelAttribute, model },
+                { LayerAttribute, group.Key.Layer },
+                { LayerIndexAttribute, group.Min(parameter => parameter.LayerIndex) },
+                { ParameterAttribute, group.Key.Parameter },
+            });
         }
 
         foreach (var diagnosis in report.Diagnoses)
@@ -112,7 +149,12 @@ public static class GradGuardMetrics
             };
             if (diagnosis.Layer is not null)
             {
-                tags.Add(LayerAttribute, diagnosis.Layer);
+                tags.Add(LayerAttribute, published.SiteOf(diagnosis.Layer) ?? diagnosis.Layer);
+            }
+
+            if (diagnosis.Kind is GradientProblem.VanishingGradients or GradientProblem.ExplodingGradients)
+            {
+                tags.Add(OrderAttribute, OrderName(diagnosis.OrderInferred));
             }
 
             Diagnoses.Add(1, tags);
@@ -127,56 +169,79 @@ public static class GradGuardMetrics
         GradientProblem.NonFiniteGradients => "non_finite_gradients",
         GradientProblem.DyingRelu => "dying_relu",
         GradientProblem.SaturatedActivations => "saturated_activations",
+        GradientProblem.UnitsWithoutGradient => "units_without_gradient",
         _ => problem.ToString(),
     };
 
-    private static IEnumerable<Measurement<T>> Observe<T>(Func<string, GradientReport, IEnumerable<Measurement<T>>> measure)
+    /// <summary>The value of <see cref="SourceAttribute"/> for a source.</summary>
+    public static string SourceName(ActivationSource source) => source switch
+    {
+        ActivationSource.ForwardHook => "forward_hook",
+        ActivationSource.FunctionalCall => "functional_call",
+        ActivationSource.WeightGradient => "weight_gradient",
+        _ => source.ToString(),
+    };
+
+    /// <summary>The value of <see cref="OrderAttribute"/>.</summary>
+    public static string OrderName(bool inferred) => inferred ? "inferred" : "forward_pass";
+
+    private static IEnumerable<Measurement<T>> Observe<T>(Func<string, PublishedSeries, IEnumerable<Measurement<T>>> measure)
         where T : struct =>
         LiveMonitors.Keys
-            .Select(monitor => (monitor.ModelName, Report: monitor.LastReport))
+            .Select(monitor => (monitor.ModelName, Report: monitor.LastReport, Monitor: monitor))
             .Where(entry => entry.Report is not null)
-            .SelectMany(entry => measure(entry.ModelName, entry.Report!))
+            .SelectMany(entry => measure(entry.ModelName, entry.Monitor.Published(entry.Report!)))
             .ToList();
 
-    private static IEnumerable<Measurement<double>> ParameterNorms(string model, GradientReport report) =>
-        report.Parameters.Select(parameter => new Measurement<double>(parameter.Norm, ParameterTags(model, parameter)));
+    private static IEnumerable<Measurement<double>> ParameterNorms(string model, PublishedSeries published) =>
+        published.Norms.Select(norm => new Measurement<double>(norm.Norm, new TagList
+        {
+            { ModelAttribute, model },
+            { LayerAttribute, norm.Layer },
+            { LayerIndexAttribute, norm.LayerIndex },
+            { ParameterAttribute, norm.Parameter },
+            { OrderAttribute, OrderName(norm.OrderInferred) },
+        }));
 
-    private static IEnumerable<Measurement<double>> TotalNorm(string model, GradientReport report) =>
-        new[] { new Measurement<double>(report.TotalNorm, ModelTag(model)) };
+    private static IEnumerable<Measurement<double>> TotalNorm(string model, PublishedSeries published) =>
+        new[] { new Measurement<double>(published.Report.TotalNorm, ModelTag(model)) };
 
-    private static IEnumerable<Measurement<double>> PreClipTotalNorm(string model, GradientReport report) =>
-        report.PreClipTotalNorm is { } norm ? new[] { new Measurement<double>(norm, ModelTag(model)) } : Array.Empty<Measurement<double>>();
+    private static IEnumerable<Measurement<double>> PreClipTotalNorm(string model, PublishedSeries published) =>
+        published.Report.PreClipTotalNorm is { } norm ? new[] { new Measurement<double>(norm, ModelTag(model)) } : Array.Empty<Measurement<double>>();
 
-    private static IEnumerable<Measurement<double>> FirstToLast(string model, GradientReport report) =>
-        double.IsNaN(report.FirstToLastRatio) ? Array.Empty<Measurement<double>>() : new[] { new Measurement<double>(report.FirstToLastRatio, ModelTag(model)) };
+    private static IEnumerable<Measurement<double>> FirstToLast(string model, PublishedSeries published) =>
+        OrderDependent(model, published.Report, published.Report.FirstToLastRatio);
 
-    private static IEnumerable<Measurement<long>> DeadUnits(string model, GradientReport report) =>
-        report.Activations.Where(activation => activation.Kind == ActivationKind.Rectifier)
-            .Select(activation => new Measurement<long>(activation.DeadUnits, ActivationTags(model, activation)));
+    private static IEnumerable<Measurement<double>> FirstLayerNorm(string model, PublishedSeries published) =>
+        OrderDependent(model, published.Report, published.Report.FirstLayerNorm);
 
-    private static IEnumerable<Measurement<double>> DeadFraction(string model, GradientReport report) =>
-        report.Activations.Where(activation => activation.Kind == ActivationKind.Rectifier)
-            .Select(activation => new Measurement<double>(activation.DeadFraction, ActivationTags(model, activation)));
+    private static IEnumerable<Measurement<double>> LargestLayerDecay(string model, PublishedSeries published) =>
+        OrderDependent(model, published.Report, published.Report.LargestLayerDecay);
 
-    private static IEnumerable<Measurement<double>> SaturatedFraction(string model, GradientReport report) =>
-        report.Activations.Where(activation => activation.Kind == ActivationKind.Saturating)
-            .Select(activation => new Measurement<double>(activation.SaturatedFraction, ActivationTags(model, activation)));
+    private static IEnumerable<Measurement<double>> OrderDependent(string model, GradientReport report, double value) =>
+        double.IsNaN(value)
+            ? Array.Empty<Measurement<double>>()
+            : new[] { new Measurement<double>(value, new TagList { { ModelAttribute, model }, { OrderAttribute, OrderName(report.OrderInferred) } }) };
+
+    private static IEnumerable<Measurement<long>> DeadUnits(string model, PublishedSeries published) =>
+        published.Rectifiers.Select(entry => new Measurement<long>(entry.Site.DeadUnits ?? 0, SiteTags(model, entry)));
+
+    private static IEnumerable<Measurement<double>> DeadFraction(string model, PublishedSeries published) =>
+        published.Rectifiers.Select(entry => new Measurement<double>(entry.Site.DeadFraction ?? 0, SiteTags(model, entry)));
+
+    private static IEnumerable<Measurement<double>> SaturatedFraction(string model, PublishedSeries published) =>
+        published.Saturating.Select(entry => new Measurement<double>(entry.Site.SaturatedFraction ?? 0, SiteTags(model, entry)));
+
+    private static IEnumerable<Measurement<double>> WithoutGradient(string model, PublishedSeries published) =>
+        published.WithoutGradient.Select(entry => new Measurement<double>(entry.Site.WithoutGradientFraction ?? 0, SiteTags(model, entry)));
 
     private static KeyValuePair<string, object?>[] ModelTag(string model) =>
         new[] { new KeyValuePair<string, object?>(ModelAttribute, model) };
 
-    private static KeyValuePair<string, object?>[] ParameterTags(string model, ParameterGradient parameter) => new[]
+    private static TagList SiteTags(string model, (string Layer, ActivationStatistics Site) entry) => new()
     {
-        new KeyValuePair<string, object?>(ModelAttribute, model),
-        new KeyValuePair<string, object?>(LayerAttribute, parameter.Layer),
-        new KeyValuePair<string, object?>(LayerIndexAttribute, parameter.LayerIndex),
-        new KeyValuePair<string, object?>(ParameterAttribute, parameter.Parameter),
-    };
-
-    private static KeyValuePair<string, object?>[] ActivationTags(string model, ActivationStatistics activation) => new[]
-    {
-        new KeyValuePair<string, object?>(ModelAttribute, model),
-        new KeyValuePair<string, object?>(LayerAttribute, activation.Layer),
-        new KeyValuePair<string, object?>(SourceAttribute, activation.Source == ActivationSource.ForwardHook ? "forward_hook" : "weight_gradient"),
+        { ModelAttribute, model },
+        { LayerAttribute, entry.Layer },
+        { SourceAttribute, SourceName(entry.Site.Source) },
     };
 }

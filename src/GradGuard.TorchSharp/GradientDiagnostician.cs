@@ -14,20 +14,30 @@ internal sealed class GradientDiagnostician
 
     public GradientDiagnostician(GradientMonitorOptions options) => this.options = options;
 
-    /// <summary>Diagnoses the collection and returns the problems that started with it.</summary>
-    public IReadOnlyList<GradientDiagnosis> Diagnose(IReadOnlyList<ParameterGradient> parameters, IReadOnlyList<ActivationStatistics> activations, double totalNorm)
+    /// <summary>
+    /// Diagnoses the collection and returns the problems that started with it. <paramref name="weights"/> are the weight
+    /// gradients of the layers that ran, in forward order; when <paramref name="orderInferred"/>, the diagnoses that
+    /// rest on that order say it was partly inferred.
+    /// </summary>
+    public IReadOnlyList<GradientDiagnosis> Diagnose(IReadOnlyList<ParameterGradient> weights, IReadOnlyList<ParameterGradient> parameters, IReadOnlyList<ActivationStatistics> activations, double totalNorm, bool orderInferred)
     {
         var current = new List<GradientDiagnosis>();
         current.AddRange(NonFinite(parameters));
-        var weights = parameters.Where(parameter => parameter.IsWeightMatrix && double.IsFinite(parameter.Norm)).ToList();
-        current.AddRange(Vanishing(weights));
-        current.AddRange(Exploding(weights, totalNorm));
+        var finiteWeights = weights.Where(parameter => double.IsFinite(parameter.Norm)).ToList();
+        current.AddRange(Vanishing(finiteWeights, orderInferred));
+        current.AddRange(Exploding(finiteWeights, totalNorm, orderInferred));
         current.AddRange(activations.SelectMany(UnitProblems));
 
         var started = current.Where(diagnosis => !ongoing.Contains((diagnosis.Kind, diagnosis.Layer))).ToList();
         ongoing = current.Select(diagnosis => (diagnosis.Kind, diagnosis.Layer)).ToHashSet();
         return started;
     }
+
+    /// <summary>A diagnosis that compares layers by position, marked when that order was partly inferred.</summary>
+    private static GradientDiagnosis ByPosition(GradientProblem kind, string? layer, double value, double threshold, string message, bool orderInferred) =>
+        orderInferred
+            ? new GradientDiagnosis(kind, layer, value, threshold, message + " (Layer order inferred: some layers ran without their hooks firing and were placed by declaration order.)") { OrderInferred = true }
+            : new GradientDiagnosis(kind, layer, value, threshold, message);
 
     /// <summary>One model-wide diagnosis: once a NaN appears it spreads to every layer before it, and the first layer it reached is the clue.</summary>
     private static IEnumerable<GradientDiagnosis> NonFinite(IReadOnlyList<ParameterGradient> parameters)
@@ -45,7 +55,7 @@ internal sealed class GradientDiagnostician
             "Lower the learning rate, clip gradients, or look for log(0), division by zero or overflow in the loss.");
     }
 
-    private IEnumerable<GradientDiagnosis> Vanishing(List<ParameterGradient> weights)
+    private IEnumerable<GradientDiagnosis> Vanishing(List<ParameterGradient> weights, bool orderInferred)
     {
         if (weights.Count < 2)
         {
@@ -58,9 +68,10 @@ internal sealed class GradientDiagnostician
         {
             // A gradient that underflowed to 0 has no finite rate of decay to report.
             string decay = first == 0 ? "it underflowed to exactly 0 on its way back" : $"{Format(MeanDecayPerLayer(weights))}x smaller per layer on average";
-            yield return new GradientDiagnosis(GradientProblem.VanishingGradients, null, ratio, options.VanishingRatio,
+            yield return ByPosition(GradientProblem.VanishingGradients, null, ratio, options.VanishingRatio,
                 $"vanishing gradients: the first layer's gradient norm is {Format(first)}, {Format(ratio)} of the last layer's " +
-                $"({decay}). Use ReLU with He (Kaiming) init, normalisation or residual connections.");
+                $"({decay}). Use ReLU with He (Kaiming) init, normalisation or residual connections.",
+                orderInferred);
             yield break;
         }
 
@@ -69,15 +80,16 @@ internal sealed class GradientDiagnostician
             double decay = weights[index].Norm / weights[index - 1].Norm;
             if (decay >= options.LayerDecayFactor)
             {
-                yield return new GradientDiagnosis(GradientProblem.VanishingGradients, weights[index - 1].Layer, decay, options.LayerDecayFactor,
+                yield return ByPosition(GradientProblem.VanishingGradients, weights[index - 1].Layer, decay, options.LayerDecayFactor,
                     $"vanishing gradients: the gradient shrinks {Format(decay)}x from layer '{weights[index].Layer}' to layer '{weights[index - 1].Layer}'. " +
-                    "Check that layer's activation and initialisation.");
+                    "Check that layer's activation and initialisation.",
+                    orderInferred);
                 yield break;
             }
         }
     }
 
-    private IEnumerable<GradientDiagnosis> Exploding(List<ParameterGradient> weights, double totalNorm)
+    private IEnumerable<GradientDiagnosis> Exploding(List<ParameterGradient> weights, double totalNorm, bool orderInferred)
     {
         bool grewEachTime = RecordTotalNorm(totalNorm);
         if (totalNorm > options.ExplodingTotalNorm)
@@ -88,8 +100,9 @@ internal sealed class GradientDiagnostician
         else if (weights.Count >= 2 && weights[0].Norm / weights[^1].Norm > options.ExplodingRatio)
         {
             double ratio = weights[0].Norm / weights[^1].Norm;
-            yield return new GradientDiagnosis(GradientProblem.ExplodingGradients, null, ratio, options.ExplodingRatio,
-                $"exploding gradients: the first layer's gradient is {Format(ratio)}x the last layer's. Check the initialisation scale, or add normalisation.");
+            yield return ByPosition(GradientProblem.ExplodingGradients, null, ratio, options.ExplodingRatio,
+                $"exploding gradients: the first layer's gradient is {Format(ratio)}x the last layer's. Check the initialisation scale, or add normalisation.",
+                orderInferred);
         }
         else if (grewEachTime)
         {
@@ -136,23 +149,59 @@ internal sealed class GradientDiagnostician
         return true;
     }
 
-    private IEnumerable<GradientDiagnosis> UnitProblems(ActivationStatistics activation)
+    private IEnumerable<GradientDiagnosis> UnitProblems(ActivationStatistics site)
     {
-        if (activation.Kind == ActivationKind.Rectifier && activation.DeadFraction >= options.DyingFraction)
+        string seenAs = site.Source == ActivationSource.FunctionalCall ? $"functional activation after '{site.Module}'" : $"'{site.Layer}'";
+        if (site.Kind == ActivationKind.Rectifier && DyingMeasureOf(site) is { } dying && dying >= options.DyingFraction)
         {
-            string what = activation.Source == ActivationSource.ForwardHook
-                ? "output zero for the whole batch"
-                : "received exactly zero gradient for the whole batch (dead ReLU units after it, or a fully vanished gradient)";
-            yield return new GradientDiagnosis(GradientProblem.DyingRelu, activation.Layer, activation.DeadFraction, options.DyingFraction,
-                $"dying ReLU: {activation.DeadUnits} of {activation.Units} units in '{activation.Layer}' {what}. Use He init, a lower learning rate, or LeakyReLU/GELU.");
+            string what = options.DyingMeasure switch
+            {
+                DyingMeasure.NonPositiveOutputs => $"{Format(dying * 100)}% of the outputs of {seenAs} were zero",
+                DyingMeasure.ZeroGradients => $"{Format(dying * 100)}% of the weight-gradient elements of '{site.WeightLayer}', which feeds {seenAs}, were exactly zero",
+                _ => $"{site.DeadUnits} of {site.Units} units of {seenAs} output zero for the whole batch",
+            };
+            yield return new GradientDiagnosis(GradientProblem.DyingRelu, site.Layer, dying, options.DyingFraction,
+                $"dying ReLU: {what}. Use He init, a lower learning rate, or LeakyReLU/GELU.");
         }
 
-        if (activation.Kind == ActivationKind.Saturating && activation.SaturatedFraction > options.SaturatedFraction)
+        if (site.Kind == ActivationKind.Saturating && site.SaturatedFraction is { } saturated && saturated > options.SaturatedFraction)
         {
-            yield return new GradientDiagnosis(GradientProblem.SaturatedActivations, activation.Layer, activation.SaturatedFraction, options.SaturatedFraction,
-                $"saturated activations: {Format(activation.SaturatedFraction * 100)}% of the pre-activations of '{activation.Layer}' lie beyond ±{Format(options.SaturationThreshold)}, " +
+            yield return new GradientDiagnosis(GradientProblem.SaturatedActivations, site.Layer, saturated, options.SaturatedFraction,
+                $"saturated activations: {Format(saturated * 100)}% of the pre-activations of {seenAs} lie at or beyond ±{Format(options.SaturationThreshold)}, " +
                 "where the slope is near zero. Normalise the inputs to the layer (BatchNorm/LayerNorm), shrink the init, or use ReLU.");
         }
+
+        if (site.Kind == ActivationKind.NotSeen && site.WithoutGradientFraction is { } without && without >= options.DyingFraction)
+        {
+            yield return new GradientDiagnosis(GradientProblem.UnitsWithoutGradient, site.Layer, without, options.DyingFraction,
+                $"units without gradient: {site.UnitsWithoutGradient} of {site.Units} units of '{site.Layer}' got exactly zero gradient for the whole batch. {WhyWithoutGradient(site)}");
+        }
+    }
+
+    private double? DyingMeasureOf(ActivationStatistics site) => options.DyingMeasure switch
+    {
+        DyingMeasure.NonPositiveOutputs => site.NonPositiveFraction,
+        DyingMeasure.ZeroGradients => site.ZeroGradientFraction,
+        _ => site.DeadFraction,
+    };
+
+    /// <summary>What the pre-activation says about units that got no gradient, and no more: no activation was seen after the layer.</summary>
+    private string WhyWithoutGradient(ActivationStatistics site)
+    {
+        if (site.DeadUnits is not { } dead || site.SaturatedUnits is not { } saturated || site.UnitsDeadAndSaturated is not { } both)
+        {
+            return "The layer's hooks never fired, so its pre-activation was not measured: call it through call() to learn why.";
+        }
+
+        string threshold = Format(options.SaturationThreshold);
+        var reasons = new (long Units, string Reason)[]
+        {
+            (dead - both, "had a pre-activation ≤ 0 for the whole batch (dead, as a rectifier applied after the layer leaves them; use He init, a lower learning rate, or LeakyReLU)"),
+            (saturated - both, $"had |pre-activation| ≥ {threshold} throughout without staying ≤ 0 (saturated, as a sigmoid or tanh leaves them; normalise or shrink the init)"),
+            (both, $"had a pre-activation ≤ -{threshold} throughout (dead under a rectifier, saturated under a sigmoid or tanh)"),
+            (site.UnitsWithoutGradient!.Value - dead - saturated + both, "had neither, so the gradient vanished before it reached them"),
+        };
+        return $"No activation was seen after it; of those units {string.Join(", ", reasons.Where(reason => reason.Units > 0).Select(reason => $"{reason.Units} {reason.Reason}"))}.";
     }
 
     private static double MeanDecayPerLayer(List<ParameterGradient> weights)

@@ -14,18 +14,23 @@ namespace GradGuard.TorchSharp;
 /// monitor.Collect();
 /// optimizer.step();
 /// </code>
-/// TorchSharp has no backward hooks, so gradients are read from <c>.grad</c> at that call; activations are
-/// reduced by forward hooks, which fire when modules are invoked through <c>call()</c>.
+/// TorchSharp has no backward hooks, so gradients are read from <c>.grad</c> at that call. Forward hooks, which fire
+/// when modules are invoked through <c>call()</c>, record the order in which the pass ran its layers and reduce the
+/// activation at every call site; modules called through <c>forward()</c> are placed by declaration order instead.
 /// </summary>
 public sealed class GradientMonitor : IDisposable
 {
     private readonly GradientMonitorOptions options;
     private readonly ILogger logger;
     private readonly ModelStructure structure;
-    private readonly List<ActivationProbe> probes;
+    private readonly ForwardPassRecorder recorder;
     private readonly GradientDiagnostician diagnostician;
+    private readonly HashSet<int> everSeen = new();
+    private readonly Dictionary<int, string> loggedLists = new();
+    private (ForwardOrder Order, bool[] GradientPresence)? lastOrder;
+    private volatile PublishedSeries? published;
+    private string coarseningLogged = "";
     private Tensor? pendingPreClipTotalNorm;
-    private string skippedLastTime = "";
     private long collectCalls;
     private volatile GradientReport? lastReport;
     private bool disposed;
@@ -44,7 +49,7 @@ public sealed class GradientMonitor : IDisposable
         }
 
         diagnostician = new GradientDiagnostician(options);
-        probes = structure.Activations.Select(activation => new ActivationProbe(activation, options, IsArmed)).ToList();
+        recorder = new ForwardPassRecorder(structure, options) { Armed = true };
         GradGuardMetrics.Register(this);
     }
 
@@ -55,8 +60,35 @@ public sealed class GradientMonitor : IDisposable
     public GradientReport? LastReport => lastReport;
 
     /// <summary>
-    /// Attaches a monitor to <paramref name="model"/>: forward hooks on its ReLU, ReLU6, Sigmoid and Tanh modules,
-    /// and a record of every parameter, in input-to-output order. Dispose the monitor to remove the hooks.
+    /// The per-layer series a report publishes, worked out once per report whichever thread asks first (an exporter's
+    /// or the training loop's), and said once in the log whenever the bound forces coarser blocks than the options ask.
+    /// </summary>
+    internal PublishedSeries Published(GradientReport report)
+    {
+        if (published is { } known && ReferenceEquals(known.Report, report))
+        {
+            return known;
+        }
+
+        var series = PublishedSeries.For(report, options);
+        published = series;
+        string coarsening = string.Join("; ", series.Coarsened);
+        if (coarsening != coarseningLogged)
+        {
+            coarseningLogged = coarsening;
+            foreach (var (instrument, items, groups, scheme) in series.Coarsened)
+            {
+                Log.LayerSeriesCoarsened(logger, ModelName, items, options.MaxPublishedLayers, instrument, groups, scheme);
+            }
+        }
+
+        return series;
+    }
+
+    /// <summary>
+    /// Attaches a monitor to <paramref name="model"/>: forward hooks on every module, which record the order of the
+    /// calls and measure the activation sites during the training passes before a collection, and a record of every
+    /// parameter. Dispose the monitor to remove the hooks.
     /// </summary>
     /// <exception cref="ArgumentException">The module has no parameters (not built yet, or disposed).</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
@@ -80,13 +112,22 @@ public sealed class GradientMonitor : IDisposable
         if (!armed)
         {
             DiscardPreClipTotalNorm();
+            recorder.Armed = IsArmed();
             return null;
         }
 
-        var report = Measure();
-        lastReport = report;
-        Publish(report);
-        return report;
+        try
+        {
+            var report = Measure(recorder.Pass);
+            lastReport = report;
+            Publish(report);
+            return report;
+        }
+        finally
+        {
+            recorder.Reset();
+            recorder.Armed = IsArmed();
+        }
     }
 
     /// <summary>
@@ -134,97 +175,79 @@ public sealed class GradientMonitor : IDisposable
 
         disposed = true;
         GradGuardMetrics.Unregister(this);
-        foreach (var probe in probes)
-        {
-            probe.Dispose();
-        }
-
+        recorder.Dispose();
         DiscardPreClipTotalNorm();
     }
 
     /// <summary>True when the next <see cref="Collect"/> call collects, so hooks measure only the passes that count.</summary>
     private bool IsArmed() => collectCalls % options.CollectEvery == 0;
 
-    private GradientReport Measure()
+    private GradientReport Measure(ForwardPass pass)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var statistics = new DeviceStatistics();
+        var statistics = pass.Statistics;
+        var gradients = structure.Parameters.ToDictionary(parameter => parameter, parameter => parameter.Tensor.grad);
+        var order = OrderOf(pass, gradients);
+        var sites = ActivationSites.Prepare(pass, order, options, layer => layer.Parameters.FirstOrDefault(parameter => parameter.IsWeightMatrix) is { } weight ? gradients[weight] : null);
 
-        var withGradient = new List<(TrackedParameter Parameter, Tensor Gradient, int NormSlot)>();
-        var inferred = new List<(TrackedParameter Parameter, long Units, int Slot)>();
-        var skipped = new List<string>();
-        foreach (var parameter in structure.Parameters)
-        {
-            if (parameter.Tensor.grad is not { } gradient)
-            {
-                skipped.Add(parameter.DisplayName);
-                continue;
-            }
-
-            withGradient.Add((parameter, gradient, statistics.Add(gradient.norm())));
-            if (structure.UnitsSeenThroughGradient.Contains(parameter))
-            {
-                inferred.Add((parameter, gradient.shape[0], statistics.Add(ZeroRows(gradient))));
-            }
-        }
-
-        // Hook results and the pre-clip norm were kept out of every dispose scope until now; they end here.
-        var handedOver = new List<Tensor>();
-        var observed = new List<(ObservedActivation Activation, long Denominator, int Slot)>();
-        foreach (var probe in probes)
-        {
-            if (probe.Take() is { } taken)
-            {
-                handedOver.Add(taken.Count);
-                observed.Add((probe.Activation, taken.Denominator, statistics.Add(taken.Count)));
-            }
-        }
+        var withGradient = order.Layers
+            .SelectMany(layer => layer.Module.Parameters.Select(parameter => (Layer: layer, Parameter: parameter, Gradient: gradients[parameter])))
+            .Where(entry => entry.Gradient is not null)
+            .Select(entry => (entry.Layer, entry.Parameter, Gradient: entry.Gradient!, NormSlot: statistics.Add(entry.Gradient!.norm())))
+            .ToList();
 
         int preClipSlot = -1;
         if (pendingPreClipTotalNorm is { } preClip)
         {
-            handedOver.Add(preClip);
             preClipSlot = statistics.Add(preClip);
             pendingPreClipTotalNorm = null;
         }
 
-        double[] values;
-        try
-        {
-            values = statistics.CopyToHost();
-        }
-        finally
-        {
-            handedOver.ForEach(tensor => tensor.Dispose());
-        }
-
+        double[] values = statistics.CopyToHost();
         var parameters = withGradient.Select(entry => new ParameterGradient(
-            entry.Parameter.LayerIndex, entry.Parameter.Layer, entry.Parameter.Name, values[entry.NormSlot],
+            entry.Layer.Index, entry.Parameter.Owner.Path, entry.Parameter.Name, values[entry.NormSlot],
             double.IsFinite(values[entry.NormSlot]) ? 0 : CountNonFinite(entry.Gradient),
-            entry.Parameter.IsWeightMatrix)).ToList();
+            entry.Parameter.IsWeightMatrix) { Placement = entry.Layer.Placement }).ToList();
+        var (activations, plan) = sites.Resolve(values, learn: !pass.Matches(recorder.Plan.Expected));
+        if (plan is not null)
+        {
+            recorder.Learn(plan);
+        }
 
-        var activations = observed.Select(entry => entry.Activation.Kind == ActivationKind.Rectifier
-                ? new ActivationStatistics(entry.Activation.Layer, ActivationKind.Rectifier, ActivationSource.ForwardHook, entry.Denominator, (long)values[entry.Slot], 0)
-                : new ActivationStatistics(entry.Activation.Layer, ActivationKind.Saturating, ActivationSource.ForwardHook, 0, 0, entry.Denominator == 0 ? 0 : values[entry.Slot] / entry.Denominator))
-            .Concat(inferred.Select(entry => new ActivationStatistics(entry.Parameter.Layer, ActivationKind.Rectifier, ActivationSource.WeightGradient, entry.Units, (long)values[entry.Slot], 0)))
-            .ToList();
+        everSeen.UnionWith(pass.Events.Select(traced => traced.Module));
 
         double totalNorm = Math.Sqrt(parameters.Sum(parameter => parameter.Norm * parameter.Norm));
-        var weights = parameters.Where(parameter => parameter.IsWeightMatrix).ToList();
+        var weights = parameters.Where(parameter => parameter.IsWeightMatrix && parameter.Placement != LayerPlacement.Unused).ToList();
         double firstToLast = weights.Count >= 2 ? weights[0].Norm / weights[^1].Norm : double.NaN;
-        var diagnoses = diagnostician.Diagnose(parameters, activations, totalNorm);
+        var diagnoses = diagnostician.Diagnose(weights, parameters, activations, totalNorm, order.OrderInferred);
 
         return new GradientReport(collectCalls, parameters, activations, totalNorm,
-            preClipSlot >= 0 ? values[preClipSlot] : null, firstToLast, diagnoses, skipped);
+            preClipSlot >= 0 ? values[preClipSlot] : null, firstToLast, diagnoses,
+            structure.Parameters.Where(parameter => gradients[parameter] is null).Select(parameter => parameter.DisplayName).ToList())
+        {
+            OrderInferred = order.OrderInferred,
+            UnusedLayers = order.Placed(LayerPlacement.Unused).Select(layer => layer.ToString()).ToList(),
+            LayersNotSeen = order.Placed(LayerPlacement.Inferred).Select(layer => layer.ToString()).ToList(),
+        };
     }
 
     /// <summary>
-    /// Rows (output units) of a weight gradient that are exactly zero: units that passed back no gradient for the
-    /// whole batch. The largest magnitude is zero exactly when the row is, and reads 7× faster than count_nonzero.
+    /// The layers in the order this pass ran them. The order is computed again only when the pass ran other calls
+    /// than the one it was last computed from, or other parameters got gradients.
     /// </summary>
-    private static Tensor ZeroRows(Tensor gradient) =>
-        gradient.reshape(gradient.shape[0], -1).abs().amax(new long[] { 1 }).eq(0).sum();
+    private ForwardOrder OrderOf(ForwardPass pass, Dictionary<TrackedParameter, Tensor?> gradients)
+    {
+        var presence = structure.Parameters.Select(parameter => gradients[parameter] is not null).ToArray();
+        if (lastOrder is { } last && pass.Matches(recorder.Plan.Expected) && last.GradientPresence.AsSpan().SequenceEqual(presence))
+        {
+            return last.Order;
+        }
+
+        var order = ForwardOrder.Compute(structure, pass.Events, layer => layer.Parameters.Any(parameter => gradients[parameter] is not null), everSeen);
+        lastOrder = (order, presence);
+        return order;
+    }
 
     /// <summary>Runs only when a norm came back NaN or infinite, so the healthy path keeps its single transfer.</summary>
     private static long CountNonFinite(Tensor gradient)
@@ -237,7 +260,7 @@ public sealed class GradientMonitor : IDisposable
     {
         try
         {
-            GradGuardMetrics.RecordCollection(ModelName, report);
+            GradGuardMetrics.RecordCollection(this, report);
         }
         catch (Exception exception)
         {
@@ -250,14 +273,24 @@ public sealed class GradientMonitor : IDisposable
                 diagnosis.Layer ?? "whole model", diagnosis.Value, diagnosis.Threshold, diagnosis.Message);
         }
 
-        string skipped = string.Join(", ", report.SkippedParameters);
-        if (skipped != skippedLastTime)
+        LogWhenChanged(2, report.SkippedParameters, parameters => Log.ParametersWithoutGradient(logger, ModelName, report.Step, parameters.Count, string.Join(", ", parameters)));
+        LogWhenChanged(4, report.LayersNotSeen, layers => Log.LayersNotSeen(logger, ModelName, report.Step, layers.Count, string.Join(", ", layers)));
+        LogWhenChanged(5, report.UnusedLayers, layers => Log.UnusedLayers(logger, ModelName, report.Step, layers.Count, string.Join(", ", layers)));
+    }
+
+    /// <summary>Logs a list of names once when it changes to a non-empty list, so a training loop is told without being flooded.</summary>
+    private void LogWhenChanged(int eventId, IReadOnlyList<string> names, Action<IReadOnlyList<string>> log)
+    {
+        string joined = string.Join("\n", names);
+        if (loggedLists.GetValueOrDefault(eventId, "") == joined)
         {
-            skippedLastTime = skipped;
-            if (report.SkippedParameters.Count > 0)
-            {
-                Log.ParametersWithoutGradient(logger, ModelName, report.Step, report.SkippedParameters.Count, skipped);
-            }
+            return;
+        }
+
+        loggedLists[eventId] = joined;
+        if (names.Count > 0)
+        {
+            log(names);
         }
     }
 

@@ -34,25 +34,64 @@ public sealed class GradientMonitorOptions
     /// <summary>How many consecutive growing collections <see cref="ExplodingGrowthFactor"/> looks at.</summary>
     public int ExplodingGrowthCollections { get; set; } = 3;
 
-    /// <summary>A ReLU-family layer is dying when at least this fraction of its units output zero for the whole batch.</summary>
+    /// <summary>
+    /// A rectifier site is dying when <see cref="DyingMeasure"/> reaches this fraction; a site where no activation was
+    /// seen is diagnosed when this fraction of its units got no gradient.
+    /// </summary>
     public double DyingFraction { get; set; } = 0.7;
 
-    /// <summary>A sigmoid/tanh layer is saturated when more than this fraction of its pre-activations lie beyond ±<see cref="SaturationThreshold"/>.</summary>
+    /// <summary>
+    /// Which measure <see cref="DyingFraction"/> applies to at rectifier sites: GradGuard's dead units (default),
+    /// DeepDiagnosis's non-positive outputs, or AUTOTRAINER's zero gradients. The last two cost one more pass over the
+    /// activation or the weight gradient and are computed only when chosen.
+    /// </summary>
+    public DyingMeasure DyingMeasure { get; set; } = DyingMeasure.DeadUnits;
+
+    /// <summary>A sigmoid/tanh site is saturated when more than this fraction of its pre-activations lie at or beyond ±<see cref="SaturationThreshold"/>.</summary>
     public double SaturatedFraction { get; set; } = 0.5;
 
     /// <summary>Pre-activation magnitude beyond which sigmoid and tanh count as saturated (sigmoid'(5) ≈ 0.0066, tanh'(5) ≈ 0.00018).</summary>
     public double SaturationThreshold { get; set; } = 5;
 
     /// <summary>
-    /// Dimension of an activation's output that indexes its units: 1 for (batch, features) and (batch, channels, ...)
-    /// layouts, -1 for channels-last layouts such as (batch, sequence, features).
+    /// Dimension of an activation's output that indexes its units when the layer feeding it does not tell: a Linear
+    /// layer's units are its last dimension and a convolution's its channels (dimension 1), whatever this says. 1 for
+    /// (batch, features) and (batch, channels, ...) layouts, -1 for channels-last layouts such as (batch, sequence, features).
     /// </summary>
     public int UnitDimension { get; set; } = 1;
+
+    /// <summary>
+    /// Publish per-layer series for module paths cut to this many segments (1: the model's top-level blocks), gradient
+    /// norms combined per block and parameter name as an L2 norm, activation figures from the worst site of the block.
+    /// Null publishes every layer and site. Reports, logs and diagnoses always cover every layer.
+    /// </summary>
+    public int? PublishedLayerDepth { get; set; }
+
+    /// <summary>Publishes per-layer series only for the layers and sites whose path this accepts; null publishes all.</summary>
+    public Func<string, bool>? PublishLayer { get; set; }
+
+    /// <summary>
+    /// At most this many per-layer series per instrument and model: beyond it the monitor publishes coarser blocks (a
+    /// shallower path depth, then runs of top-level modules) and logs once that it did. OpenTelemetry's SDK keeps
+    /// 2000 series per instrument by default and folds the rest into one overflow series.
+    /// </summary>
+    public int MaxPublishedLayers { get; set; } = 500;
 
     internal GradientMonitorOptions Validated()
     {
         RequireAtLeast(CollectEvery, 1, nameof(CollectEvery));
         RequireAtLeast(ExplodingGrowthCollections, 1, nameof(ExplodingGrowthCollections));
+        RequireAtLeast(MaxPublishedLayers, 1, nameof(MaxPublishedLayers));
+        if (PublishedLayerDepth is { } depth)
+        {
+            RequireAtLeast(depth, 1, nameof(PublishedLayerDepth));
+        }
+
+        if (!Enum.IsDefined(DyingMeasure))
+        {
+            throw Invalid(nameof(DyingMeasure), DyingMeasure, "must be one of " + string.Join(", ", Enum.GetNames<DyingMeasure>()));
+        }
+
         RequirePositive(VanishingRatio, nameof(VanishingRatio));
         RequirePositive(VanishingFirstLayerNorm, nameof(VanishingFirstLayerNorm));
         RequirePositive(ExplodingRatio, nameof(ExplodingRatio));

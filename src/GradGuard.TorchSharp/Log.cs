@@ -15,4 +15,18 @@ internal static partial class Log
     [LoggerMessage(EventId = 3, EventName = "MetricListenerFailed", Level = LogLevel.Warning,
         Message = "GradGuard {Model}: a metrics listener or exporter threw; training goes on and this collection's counters may be incomplete")]
     public static partial void MetricListenerFailed(ILogger logger, Exception exception, string model);
+
+    [LoggerMessage(EventId = 4, EventName = "LayersNotSeen", Level = LogLevel.Warning,
+        Message = "GradGuard {Model} step {Step}: {Count} layers got gradients but their forward hooks never fired, so the monitor cannot see where they run or what activation follows them: {Layers}. " +
+            "A module called as child.forward(x) runs no hooks; call it as child.call(x) (GG0006 finds such calls at compile time: https://github.com/gradguard/gradguard/blob/main/docs/rules/GG0006.md). " +
+            "Until then they are placed by declaration order, and the first/last ratio and per-layer decay are marked inferred (gradguard.order=\"inferred\").")]
+    public static partial void LayersNotSeen(ILogger logger, string model, long step, int count, string layers);
+
+    [LoggerMessage(EventId = 5, EventName = "UnusedLayers", Level = LogLevel.Information,
+        Message = "GradGuard {Model} step {Step}: {Count} layers did not run in the forward pass and are left out of first/last and the per-layer decay: {Layers}")]
+    public static partial void UnusedLayers(ILogger logger, string model, long step, int count, string layers);
+
+    [LoggerMessage(EventId = 6, EventName = "LayerSeriesCoarsened", Level = LogLevel.Information,
+        Message = "GradGuard {Model}: {Layers} layers or sites would exceed MaxPublishedLayers ({Maximum}) per-layer series, so {Instrument} is published for {Groups} coarser blocks ({Scheme}). Set PublishedLayerDepth or PublishLayer to choose them")]
+    public static partial void LayerSeriesCoarsened(ILogger logger, string model, int layers, int maximum, string instrument, int groups, string scheme);
 }

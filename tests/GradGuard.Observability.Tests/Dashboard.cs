@@ -19,17 +19,23 @@ public sealed partial class Dashboard
     public IEnumerable<(string Panel, string Expression)> Queries => Panels.SelectMany(panel => panel.GetProperty("targets").EnumerateArray()
         .Select(target => (panel.GetProperty("title").GetString()!, target.GetProperty("expr").GetString()!)));
 
-    /// <summary>The metric each <c>label_values(metric, label)</c> template variable reads its choices from.</summary>
-    public IEnumerable<(string Metric, string Label)> VariableSources => Root.GetProperty("templating").GetProperty("list").EnumerateArray()
+    /// <summary>Each <c>label_values(selector, label)</c> template variable: its name, the series selector it reads its choices from, and the label.</summary>
+    public IEnumerable<(string Name, string Selector, string Label)> VariableSources => Root.GetProperty("templating").GetProperty("list").EnumerateArray()
         .Where(variable => variable.GetProperty("type").GetString() == "query")
-        .Select(variable => LabelValues().Match(variable.GetProperty("definition").GetString()!))
-        .Select(match => match.Success ? (match.Groups["metric"].Value, match.Groups["label"].Value) : throw new InvalidDataException($"Unexpected variable query '{match.Value}'."));
+        .Select(variable => (Name: variable.GetProperty("name").GetString()!, Match: LabelValues().Match(variable.GetProperty("definition").GetString()!)))
+        .Select(entry => entry.Match.Success
+            ? (entry.Name, entry.Match.Groups["selector"].Value, entry.Match.Groups["label"].Value)
+            : throw new InvalidDataException($"Unexpected query '{entry.Match.Value}' for variable {entry.Name}."));
 
     public static Dashboard Load() =>
         new(JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.DashboardsDirectory, "gradguard-dashboard.json"))).RootElement);
 
-    /// <summary>A query as Grafana sends it with every model selected (the variable's "All" value).</summary>
-    public static string WithAllModels(string expression) => expression.Replace("$model", ".+", StringComparison.Ordinal);
+    /// <summary>A query as Grafana sends it with "All" chosen in every variable (a run without service.instance.id matches too).</summary>
+    public static string WithAllSelected(string expression) => expression
+        .Replace("$job", ".+", StringComparison.Ordinal)
+        .Replace("$run", ".*", StringComparison.Ordinal)
+        .Replace("$instance", ".+", StringComparison.Ordinal)
+        .Replace("$model", ".+", StringComparison.Ordinal);
 
     /// <summary>The GradGuard metric names a query reads: those that open a series selector (label names never do).</summary>
     public static IEnumerable<string> MetricNames(string expression) => GradGuardMetricName().Matches(expression).Select(match => match.Value).Distinct();
@@ -39,6 +45,6 @@ public sealed partial class Dashboard
     [GeneratedRegex(@"\bgradguard_[a-z_]+(?=\s*[{\[])")]
     private static partial Regex GradGuardMetricName();
 
-    [GeneratedRegex(@"^label_values\((?<metric>[a-z_]+),\s*(?<label>[a-z_]+)\)$")]
+    [GeneratedRegex(@"^label_values\((?<selector>[a-z_]+(\{[^}]*\})?),\s*(?<label>[a-z_]+)\)$")]
     private static partial Regex LabelValues();
 }

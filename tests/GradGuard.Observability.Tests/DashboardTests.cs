@@ -27,8 +27,22 @@ public sealed class DashboardTests
     }
 
     [Fact]
-    public void Every_per_model_query_follows_the_model_variable()
+    public void Every_query_of_GradGuard_s_series_follows_the_job_instance_and_model_variables()
     {
-        Assert.All(dashboard.Queries, query => Assert.Contains("gradguard_model=~\"$model\"", query.Expression));
+        var gradGuardQueries = dashboard.Queries.Where(query => Dashboard.MetricNames(query.Expression).Any() || query.Expression.Contains("ALERTS", StringComparison.Ordinal)).ToList();
+
+        Assert.NotEmpty(gradGuardQueries);
+        Assert.All(gradGuardQueries, query => Assert.Contains("job=~\"$job\", instance=~\"$instance\", gradguard_model=~\"$model\"", query.Expression));
+    }
+
+    [Fact]
+    public void Runs_choose_the_instances_and_the_trainers_table_shows_which_run_each_instance_is()
+    {
+        var variables = dashboard.VariableSources.ToDictionary(variable => variable.Name);
+
+        Assert.Equal(new[] { "job", "run", "instance", "model" }, variables.Keys);
+        Assert.Equal(("target_info{job=~\"$job\"}", "service_instance_id"), (variables["run"].Selector, variables["run"].Label));
+        Assert.Equal(("target_info{job=~\"$job\", service_instance_id=~\"$run\"}", "instance"), (variables["instance"].Selector, variables["instance"].Label));
+        Assert.Contains("service_instance_id=~\"$run\"", Assert.Single(dashboard.Panel("Trainers (OpenTelemetry resource)").GetProperty("targets").EnumerateArray()).GetProperty("expr").GetString());
     }
 }

@@ -64,11 +64,14 @@ public sealed class OtlpExportTests
         {
             foreach (var activation in configuration.Final.Activations)
             {
-                var (metric, expected) = activation.Kind == ActivationKind.Rectifier
-                    ? ("gradguard.activation.dead", activation.DeadFraction)
-                    : ("gradguard.activation.saturated", activation.SaturatedFraction);
-                var last = AssertLastExported(metric, configuration.Name, activation.Layer, expected);
-                Assert.Equal(activation.Source == ActivationSource.ForwardHook ? "forward_hook" : "weight_gradient", last.Attribute(GradGuardMetrics.SourceAttribute));
+                var (metric, expected) = activation.Kind switch
+                {
+                    ActivationKind.Rectifier => ("gradguard.activation.dead", activation.DeadFraction),
+                    ActivationKind.Saturating => ("gradguard.activation.saturated", activation.SaturatedFraction),
+                    _ => ("gradguard.activation.without_gradient", activation.WithoutGradientFraction),
+                };
+                var last = AssertLastExported(metric, configuration.Name, activation.Layer, expected!.Value);
+                Assert.Equal(GradGuardMetrics.SourceName(activation.Source), last.Attribute(GradGuardMetrics.SourceAttribute));
             }
         }
     }

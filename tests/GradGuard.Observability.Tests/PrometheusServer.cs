@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace GradGuard.Observability.Tests;
 
 /// <summary>
-/// A real Prometheus (Debian's package) on 127.0.0.1, scraping one target every second and evaluating the given rule
+/// A real Prometheus (Debian's package) on 127.0.0.1, scraping its targets every second and evaluating the given rule
 /// files, with its storage in a temporary folder that is deleted with it.
 /// </summary>
 public sealed class PrometheusServer : IDisposable
@@ -25,7 +25,10 @@ public sealed class PrometheusServer : IDisposable
         this.client = client;
     }
 
-    public static PrometheusServer Start(int targetPort, params string[] ruleFiles)
+    public static PrometheusServer Start(int targetPort, params string[] ruleFiles) => Start(new[] { targetPort }, ruleFiles);
+
+    /// <summary>Starts Prometheus scraping every port in <paramref name="targetPorts"/> on loopback as one job.</summary>
+    public static PrometheusServer Start(IReadOnlyList<int> targetPorts, params string[] ruleFiles)
     {
         Repository.InstallTools("prometheus");
         var directory = Directory.CreateTempSubdirectory("gradguard-prometheus-");
@@ -39,7 +42,7 @@ public sealed class PrometheusServer : IDisposable
             scrape_configs:
               - job_name: {Job}
                 static_configs:
-                  - targets: ["127.0.0.1:{targetPort}"]
+                  - targets: [{string.Join(", ", targetPorts.Select(port => $"\"127.0.0.1:{port}\""))}]
             """);
 
         int port = Loopback.FreePort();
@@ -53,6 +56,7 @@ public sealed class PrometheusServer : IDisposable
         try
         {
             server.WaitUntilReady();
+            server.WaitForFirstScrapes(targetPorts.Count);
             return server;
         }
         catch
@@ -97,6 +101,25 @@ public sealed class PrometheusServer : IDisposable
 
     public static string Label(JsonElement sample, string name) =>
         sample.GetProperty("metric").TryGetProperty(name, out var value) ? value.GetString()! : "";
+
+    /// <summary>
+    /// Waits until every target has been scraped once (<c>up</c> is written whether the scrape succeeded or not): Prometheus
+    /// starts its scrape loops a few seconds after it is ready, and a sample's first configuration can train and be gone
+    /// by then.
+    /// </summary>
+    private void WaitForFirstScrapes(int targets)
+    {
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (Query("up").Count < targets)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Prometheus scraped none of its {targets} targets within {StartTimeout.TotalSeconds:0} s. Output:\n{process.Output}");
+            }
+
+            Thread.Sleep(200);
+        }
+    }
 
     private void WaitUntilReady()
     {

@@ -63,7 +63,7 @@ public class ActivationStatisticsTests
     }
 
     [Fact]
-    public void Dead_units_of_a_functional_ReLU_are_read_from_zero_rows_of_the_weight_gradient()
+    public void A_functional_ReLU_is_recognised_from_the_next_layer_s_input_and_its_dead_units_counted()
     {
         using var model = new FunctionalReluNetwork(TestModels.ConstantLinear(4, TestModels.NegativeFirst(10, 8)), nn.Linear(10, 2));
         using var monitor = GradientMonitor.Attach(model);
@@ -71,8 +71,8 @@ public class ActivationStatisticsTests
 
         var report = TestModels.Step(model, monitor, input);
 
-        var inferred = Assert.Single(report.Activations);
-        Assert.Equal(("fc1", ActivationSource.WeightGradient, 10L, 8L), (inferred.Layer, inferred.Source, inferred.Units, inferred.DeadUnits));
+        var site = Assert.Single(report.Activations);
+        Assert.Equal(("fc1", ActivationKind.Rectifier, ActivationSource.FunctionalCall, 10L, 8L), (site.Layer, site.Kind, site.Source, site.Units, site.DeadUnits));
         var dying = Assert.Single(report.Diagnoses, diagnosis => diagnosis.Kind == GradientProblem.DyingRelu);
         Assert.Equal("fc1", dying.Layer);
     }
@@ -93,7 +93,7 @@ public class ActivationStatisticsTests
 
         var statistics = report.Activations.Single();
         Assert.Equal(ActivationKind.Saturating, statistics.Kind);
-        Assert.Equal(3.0 / 8, statistics.SaturatedFraction, 12);
+        Assert.Equal(3.0 / 8, statistics.SaturatedFraction!.Value, 12);
         Assert.DoesNotContain(report.Diagnoses, diagnosis => diagnosis.Kind == GradientProblem.SaturatedActivations);
     }
 

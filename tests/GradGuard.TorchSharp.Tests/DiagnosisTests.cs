@@ -97,17 +97,4 @@ public class DiagnosisTests
         var growth = Assert.Single(diagnoses, diagnosis => diagnosis.Kind == GradientProblem.ExplodingGradients);
         Assert.True(growth.Value >= 10, $"growth {growth.Value}");
     }
-
-    private sealed class RecordingLogger : ILogger
-    {
-        public List<(LogLevel Level, EventId EventId, Dictionary<string, object?> State)> Entries { get; } = new();
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Entries.Add((logLevel, eventId, ((IEnumerable<KeyValuePair<string, object?>>)state!).ToDictionary(pair => pair.Key, pair => pair.Value)));
-    }
 }

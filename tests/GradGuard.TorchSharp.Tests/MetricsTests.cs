@@ -32,7 +32,7 @@ public class MetricsTests
 
         var dead = Assert.Single(Points(exported, GradGuardMetrics.DeadUnitsInstrument, "otel-norms"));
         Assert.Equal("relu", dead.Tags[GradGuardMetrics.LayerAttribute]);
-        Assert.Equal((double)report.Activations.Single().DeadUnits, dead.Value);
+        Assert.Equal((double)report.Activations.Single().DeadUnits!.Value, dead.Value);
         Assert.Equal(report.FirstToLastRatio, Assert.Single(Points(exported, GradGuardMetrics.FirstToLastInstrument, "otel-norms")).Value);
         Assert.Equal("1", exported.First(metric => metric.Name == GradGuardMetrics.FirstToLastInstrument).Unit);
     }
@@ -94,6 +94,107 @@ public class MetricsTests
         meterProvider.ForceFlush();
 
         Assert.Empty(Points(exported, GradGuardMetrics.GradientNormInstrument, "otel-disposed"));
+    }
+
+    [Fact]
+    public void Each_call_of_a_reused_activation_is_its_own_series_named_by_call()
+    {
+        var exported = new List<MetricSnapshot>();
+        using var meterProvider = Sdk.CreateMeterProviderBuilder().AddGradGuardInstrumentation().AddInMemoryExporter(exported).Build();
+        using var model = new DeclaredBackwards();
+        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { ModelName = "otel-sites" });
+        using var input = Reference.Input(8);
+
+        var report = TestModels.Step(model, monitor, input);
+        meterProvider.ForceFlush();
+
+        var dead = Points(exported, GradGuardMetrics.DeadFractionInstrument, "otel-sites");
+        Assert.Equal(new[] { "act", "act#2", "act#3" }, dead.Select(point => point.Tags[GradGuardMetrics.LayerAttribute]));
+        Assert.Equal(report.Activations.Select(site => site.DeadFraction!.Value), dead.Select(point => point.Value));
+        Assert.All(dead, point => Assert.Equal("forward_hook", point.Tags[GradGuardMetrics.SourceAttribute]));
+    }
+
+    [Fact]
+    public void Figures_that_depend_on_the_layer_order_say_whether_it_was_seen_or_inferred()
+    {
+        var exported = new List<MetricSnapshot>();
+        using var meterProvider = Sdk.CreateMeterProviderBuilder().AddGradGuardInstrumentation().AddInMemoryExporter(exported).Build();
+        using var seenModel = new DeclaredBackwards();
+        using var inferredModel = new ThroughForward();
+        using var seen = GradientMonitor.Attach(seenModel, new GradientMonitorOptions { ModelName = "otel-seen" });
+        using var inferred = GradientMonitor.Attach(inferredModel, new GradientMonitorOptions { ModelName = "otel-inferred" });
+        using var input = Reference.Input(8);
+
+        var seenReport = TestModels.Step(seenModel, seen, input);
+        var inferredReport = TestModels.Step(inferredModel, inferred, input);
+        meterProvider.ForceFlush();
+
+        foreach (var (model, report, order) in new[] { ("otel-seen", seenReport, "forward_pass"), ("otel-inferred", inferredReport, "inferred") })
+        {
+            foreach (var (instrument, value) in new[]
+            {
+                (GradGuardMetrics.FirstToLastInstrument, report.FirstToLastRatio),
+                (GradGuardMetrics.FirstLayerNormInstrument, report.WeightGradients.First().Norm),
+                (GradGuardMetrics.LargestLayerDecayInstrument, report.LargestLayerDecay),
+            })
+            {
+                var point = Assert.Single(Points(exported, instrument, model));
+                Assert.Equal((value, order), (point.Value, point.Tags[GradGuardMetrics.OrderAttribute]));
+            }
+
+            Assert.All(Points(exported, GradGuardMetrics.GradientNormInstrument, model), point => Assert.Equal(order, point.Tags[GradGuardMetrics.OrderAttribute]));
+        }
+
+        var norms = seenReport.WeightGradients.Select(weight => weight.Norm).ToList();
+        Assert.Equal(norms.Zip(norms.Skip(1), (earlier, later) => later / earlier).Max(), seenReport.LargestLayerDecay);
+        var withoutGradient = Points(exported, GradGuardMetrics.WithoutGradientInstrument, "otel-inferred");
+        Assert.Equal(new[] { ("fc1", 0.75), ("fc2", 1 / 16.0) }, withoutGradient.Select(point => ((string)point.Tags[GradGuardMetrics.LayerAttribute]!, point.Value)));
+        Assert.Empty(Points(exported, GradGuardMetrics.DeadFractionInstrument, "otel-inferred"));
+    }
+
+    [Fact]
+    public void Top_level_blocks_publish_one_series_each_with_the_L2_norm_of_their_parameters_and_their_worst_site()
+    {
+        var exported = new List<MetricSnapshot>();
+        using var meterProvider = Sdk.CreateMeterProviderBuilder().AddGradGuardInstrumentation().AddInMemoryExporter(exported).Build();
+        using var model = new ResidualBlocks();
+        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { ModelName = "otel-blocks", PublishedLayerDepth = 1 });
+        using var input = Reference.Input(8);
+
+        var report = TestModels.Step(model, monitor, input);
+        meterProvider.ForceFlush();
+
+        var weights = Points(exported, GradGuardMetrics.GradientNormInstrument, "otel-blocks").Where(point => Equals(point.Tags[GradGuardMetrics.ParameterAttribute], "weight")).ToList();
+        Assert.Equal(new[] { "stem", "blocks", "head" }, weights.Select(point => point.Tags[GradGuardMetrics.LayerAttribute]));
+        double blocks = Math.Sqrt(report.WeightGradients.Where(weight => weight.Layer.StartsWith("blocks.", StringComparison.Ordinal)).Sum(weight => weight.Norm * weight.Norm));
+        Assert.Equal(blocks, weights[1].Value, 12);
+        var dead = Assert.Single(Points(exported, GradGuardMetrics.DeadFractionInstrument, "otel-blocks"));
+        Assert.Equal(("blocks", 0.75), (dead.Tags[GradGuardMetrics.LayerAttribute], dead.Value));
+    }
+
+    [Fact]
+    public void Beyond_the_series_bound_blocks_get_coarser_once_logged_and_a_filter_publishes_a_subset()
+    {
+        var exported = new List<MetricSnapshot>();
+        using var meterProvider = Sdk.CreateMeterProviderBuilder().AddGradGuardInstrumentation().AddInMemoryExporter(exported).Build();
+        using var model = nn.Sequential(Enumerable.Range(0, 12).Select(index => ($"{index}", (nn.Module<Tensor, Tensor>)nn.Linear(4, 4))).ToArray());
+        var logger = new RecordingLogger();
+        using var bounded = GradientMonitor.Attach(model, new GradientMonitorOptions { ModelName = "otel-bounded", MaxPublishedLayers = 5 }, logger);
+        using var filtered = GradientMonitor.Attach(model, new GradientMonitorOptions { ModelName = "otel-filtered", PublishLayer = layer => layer is "0" or "11" });
+        using var input = torch.randn(3, 4);
+
+        TestModels.Step(model, bounded, input);
+        filtered.Collect();
+        meterProvider.ForceFlush();
+        meterProvider.ForceFlush();
+
+        var runs = Points(exported, GradGuardMetrics.GradientNormInstrument, "otel-bounded").Where(point => Equals(point.Tags[GradGuardMetrics.ParameterAttribute], "weight"));
+        Assert.Equal(new[] { "0..2", "3..5", "6..8", "9..11" }, runs.Select(point => point.Tags[GradGuardMetrics.LayerAttribute]).Distinct());
+        // Logged once although exported twice: the 12 layers' norms, and the 11 sites where one Linear feeds the next.
+        var coarsened = logger.Entries.Where(entry => entry.EventId.Name == "LayerSeriesCoarsened").Select(entry => ((string)entry.State["Instrument"]!, (int)entry.State["Layers"]!, (int)entry.State["Groups"]!));
+        Assert.Equal(new[] { (GradGuardMetrics.GradientNormInstrument, 12, 4), ("gradguard.activation.*", 11, 4) }, coarsened);
+        var subset = Points(exported, GradGuardMetrics.GradientNormInstrument, "otel-filtered").Select(point => point.Tags[GradGuardMetrics.LayerAttribute]).Distinct();
+        Assert.Equal(new[] { "0", "11" }, subset);
     }
 
     private static List<(double Value, Dictionary<string, object?> Tags)> Points(List<MetricSnapshot> exported, string name, string model)

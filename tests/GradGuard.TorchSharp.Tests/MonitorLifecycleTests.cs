@@ -8,16 +8,16 @@ namespace GradGuard.TorchSharp.Tests;
 public class MonitorLifecycleTests
 {
     [Fact]
-    public void Dispose_removes_every_forward_hook()
+    public void Every_module_gets_one_hook_before_and_one_after_its_call_and_Dispose_removes_them()
     {
         using var model = nn.Sequential(("fc", nn.Linear(2, 2)), ("relu", nn.ReLU()), ("head", nn.Linear(2, 2)), ("sigmoid", nn.Sigmoid()));
-        var activations = model.named_children().Where(child => child.name is "relu" or "sigmoid").Select(child => child.module).ToList();
+        var modules = model.modules().ToList();
 
         var monitor = GradientMonitor.Attach(model);
-        Assert.All(activations, activation => Assert.Equal(1, ForwardHookCount(activation)));
+        Assert.All(modules, module => Assert.Equal((1, 1), HookCounts(module)));
         monitor.Dispose();
 
-        Assert.All(activations, activation => Assert.Equal(0, ForwardHookCount(activation)));
+        Assert.All(modules, module => Assert.Equal((0, 0), HookCounts(module)));
     }
 
     [Fact]
@@ -113,10 +113,14 @@ public class MonitorLifecycleTests
     [InlineData(nameof(GradientMonitorOptions.DyingFraction), 1.5)]
     [InlineData(nameof(GradientMonitorOptions.LayerDecayFactor), 1.0)]
     [InlineData(nameof(GradientMonitorOptions.UnitDimension), 2)]
+    [InlineData(nameof(GradientMonitorOptions.MaxPublishedLayers), 0)]
+    [InlineData(nameof(GradientMonitorOptions.PublishedLayerDepth), 0)]
+    [InlineData(nameof(GradientMonitorOptions.DyingMeasure), 7)]
     public void Invalid_options_are_rejected_with_a_message_naming_the_option(string option, object value)
     {
         var options = new GradientMonitorOptions();
-        typeof(GradientMonitorOptions).GetProperty(option)!.SetValue(options, value);
+        var property = typeof(GradientMonitorOptions).GetProperty(option)!;
+        property.SetValue(options, property.PropertyType.IsEnum ? Enum.ToObject(property.PropertyType, value) : value);
         using var model = nn.Linear(2, 2);
 
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => GradientMonitor.Attach(model, options));
@@ -125,18 +129,21 @@ public class MonitorLifecycleTests
         Assert.Contains($"GradientMonitorOptions.{option}", error.Message);
     }
 
-    /// <summary>TorchSharp keeps forward hooks in a private dictionary; its size is the only outside view of them.</summary>
-    private static int ForwardHookCount(nn.Module module)
+    /// <summary>TorchSharp keeps forward hooks in protected dictionaries, typed and module-level; their sizes are the only outside view of them.</summary>
+    private static (int Before, int After) HookCounts(nn.Module module) =>
+        (Count(module, "pre_hooks") + Count(module, "module_pre_hooks"), Count(module, "post_hooks") + Count(module, "module_post_hooks"));
+
+    private static int Count(nn.Module module, string dictionary)
     {
         for (var type = module.GetType(); type is not null; type = type.BaseType)
         {
-            var field = type.GetField("post_hooks", BindingFlags.NonPublic | BindingFlags.Instance);
+            var field = type.GetField(dictionary, BindingFlags.NonPublic | BindingFlags.Instance);
             if (field is not null)
             {
                 return ((ICollection)field.GetValue(module)!).Count;
             }
         }
 
-        throw new InvalidOperationException("TorchSharp no longer keeps forward hooks in 'post_hooks'; update the test.");
+        throw new InvalidOperationException($"TorchSharp no longer keeps forward hooks in '{dictionary}'; update the test.");
     }
 }

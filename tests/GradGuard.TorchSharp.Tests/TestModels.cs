@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -73,4 +74,18 @@ internal sealed class SharedLayerNetwork : nn.Module<Tensor, Tensor>
         using var hidden = first.call(input);
         return second.call(hidden);
     }
+}
+
+/// <summary>Keeps every log entry with its structured properties and its formatted message.</summary>
+internal sealed class RecordingLogger : ILogger
+{
+    public List<(LogLevel Level, EventId EventId, Dictionary<string, object?> State, string Message)> Entries { get; } = new();
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        Entries.Add((logLevel, eventId, ((IEnumerable<KeyValuePair<string, object?>>)state!).ToDictionary(pair => pair.Key, pair => pair.Value), formatter(state, exception)));
 }

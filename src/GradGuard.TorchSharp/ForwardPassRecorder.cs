@@ -1,0 +1,272 @@
+using System.Reflection;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GradGuard.TorchSharp;
+
+/// <summary>
+/// What the forward hooks measure once the monitor knows a pass's calls: the pass they were learned from, and the
+/// calls whose output a functional activation consumes (<see cref="ProbeRole.Functional"/>) or whose units the
+/// collection reads off the weight gradient (<see cref="ProbeRole.UnitMasks"/>).
+/// </summary>
+internal sealed class ForwardPassPlan
+{
+    private readonly Dictionary<(int Module, int Call), (ProbeRole Role, ActivationKind Kind)> probes;
+
+    public ForwardPassPlan(IReadOnlyList<TraceEvent> expected, Dictionary<(int Module, int Call), (ProbeRole Role, ActivationKind Kind)> probes)
+    {
+        Expected = expected;
+        this.probes = probes;
+    }
+
+    public static ForwardPassPlan Empty { get; } = new(Array.Empty<TraceEvent>(), new());
+
+    /// <summary>The events of the pass the plan was learned from.</summary>
+    public IReadOnlyList<TraceEvent> Expected { get; }
+
+    public (ProbeRole Role, ActivationKind Kind)? For(DeclaredModule module, int call) =>
+        probes.TryGetValue((module.Index, call), out var probe) ? probe : null;
+}
+
+/// <summary>
+/// Hooks on every module of the model that record the order of calls during armed training passes and measure the
+/// activation sites. On a step that does not collect a hook reads one field and returns. On an armed step a call
+/// that the plan expects costs a lookup, and only the calls the plan names compute anything; where the pass stops
+/// matching the plan's pass (a branch, a changed model) the hooks learn it anew from that call on: they keep each
+/// module's output until the next call begins, test whether a functional activation turned one into the other, and
+/// measure the units of every Linear/Conv output. The collection turns the result into the next plan.
+/// </summary>
+internal sealed class ForwardPassRecorder : IDisposable
+{
+    private readonly GradientMonitorOptions options;
+    private readonly List<Action> removeHooks = new();
+    private ForwardPassPlan plan = ForwardPassPlan.Empty;
+    private (DeclaredModule Module, int Call, int Event, Tensor Output)? pending;
+    private DeclaredModule? lastWeightLayer;
+
+    public ForwardPassRecorder(ModelStructure structure, GradientMonitorOptions options)
+    {
+        this.options = options;
+        Pass = new ForwardPass(structure.Modules.Count);
+        foreach (var module in structure.Modules)
+        {
+            Attach(module);
+        }
+    }
+
+    /// <summary>True while the passes count: before a collecting <see cref="GradientMonitor.Collect"/> call.</summary>
+    public bool Armed { get; set; }
+
+    /// <summary>The latest armed training pass since the last collection.</summary>
+    public ForwardPass Pass { get; }
+
+    public ForwardPassPlan Plan => plan;
+
+    /// <summary>Keeps the plan learned from a collected pass for the passes to come.</summary>
+    public void Learn(ForwardPassPlan learned) => plan = learned;
+
+    /// <summary>Ends the window: the next armed pass starts from nothing.</summary>
+    public void Reset()
+    {
+        pending = null;
+        lastWeightLayer = null;
+        Pass.Clear();
+    }
+
+    public void Dispose()
+    {
+        removeHooks.ForEach(remove => remove());
+        removeHooks.Clear();
+        Reset();
+    }
+
+    /// <summary>Evaluation passes run under no_grad; only a training forward pass explains the next gradients.</summary>
+    private bool Recording => Armed && torch.is_grad_enabled();
+
+    private void Attach(DeclaredModule module)
+    {
+        if (module.Module is nn.Module<Tensor, Tensor> tensorModule)
+        {
+            var pre = tensorModule.register_forward_pre_hook((_, input) =>
+            {
+                Enter(module, input);
+                return Unchanged;
+            });
+            var post = tensorModule.register_forward_hook((_, input, output) =>
+            {
+                Exit(module, input, output);
+                return Unchanged;
+            });
+            removeHooks.Add(pre.remove);
+            removeHooks.Add(post.remove);
+            return;
+        }
+
+        // Modules of other arities expose their inputs only through typed hooks of their own signature; the module-level
+        // hooks every HookableModule has are enough to place their calls. ModuleList and the like have no call() at all.
+        var type = module.Module.GetType();
+        var registerPre = type.GetMethod("register_forward_pre_hook", new[] { typeof(Action<nn.Module>) });
+        var registerPost = type.GetMethod("register_forward_hook", new[] { typeof(Action<nn.Module>) });
+        if (registerPre is null || registerPost is null)
+        {
+            return;
+        }
+
+        foreach (var (register, hook) in new[] { (registerPre, (Action<nn.Module>)(_ => Enter(module, null))), (registerPost, _ => Exit(module, null, null)) })
+        {
+            object remover = register.Invoke(module.Module, new object[] { hook })!;
+            var remove = remover.GetType().GetMethod("remove", BindingFlags.Public | BindingFlags.Instance, Type.EmptyTypes)!;
+            removeHooks.Add(() => remove.Invoke(remover, null));
+        }
+    }
+
+    /// <summary>TorchSharp keeps a module's input and output when a hook returns null.</summary>
+    private static Tensor Unchanged => null!;
+
+    private void Enter(DeclaredModule module, Tensor? input)
+    {
+        if (!Recording)
+        {
+            return;
+        }
+
+        if (Pass.StartsAnother(module))
+        {
+            Reset();
+        }
+
+        var (_, planned) = Pass.Enter(module, plan.Expected);
+        if (!planned)
+        {
+            ResolvePending(module.Activation is not null, input);
+        }
+    }
+
+    private void Exit(DeclaredModule module, Tensor? input, Tensor? output)
+    {
+        if (!Recording)
+        {
+            return;
+        }
+
+        int exitEvent = Pass.NextEvent;
+        var (call, enterEvent, planned) = Pass.Exit(module, plan.Expected);
+        if (module.IsWeightLayer)
+        {
+            lastWeightLayer = module;
+        }
+
+        if (module.Activation is { } kind && input is not null && output is not null)
+        {
+            MeasureActivationModule(module, call, enterEvent, kind, input, output);
+        }
+        else if (output is not null)
+        {
+            if (planned)
+            {
+                MeasurePlanned(module, call, exitEvent, output);
+            }
+            else if (pending is not { } held || !ReferenceEquals(held.Output, output))
+            {
+                // A container returning its last child's tensor leaves the child as the one the activation follows.
+                ResolvePending(activationFollows: false, nextInput: null);
+                pending = (module, call, exitEvent, output);
+            }
+        }
+    }
+
+    private void MeasurePlanned(DeclaredModule module, int call, int exitEvent, Tensor output)
+    {
+        if (plan.For(module, call) is not { } planned)
+        {
+            return;
+        }
+
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        Pass.Add(planned.Role == ProbeRole.UnitMasks
+            ? MaskProbe(module, call, exitEvent, output)
+            : OutputProbe(ProbeRole.Functional, module, call, exitEvent, output, planned.Kind));
+    }
+
+    /// <summary>
+    /// Settles the output kept from the last call once the next call begins (or another output replaces it): an
+    /// activation module consuming it measures it itself; otherwise a Linear/Conv output gets its unit masks, and an
+    /// input that differs from it is tested against each functional activation.
+    /// </summary>
+    private void ResolvePending(bool activationFollows, Tensor? nextInput)
+    {
+        if (pending is not { } held)
+        {
+            return;
+        }
+
+        pending = null;
+        if (activationFollows || held.Output.IsInvalid)
+        {
+            return;
+        }
+
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        if (held.Module.Units is not null)
+        {
+            Pass.Add(MaskProbe(held.Module, held.Call, held.Event, held.Output));
+        }
+
+        if (nextInput is not null && !ReferenceEquals(nextInput, held.Output) && nextInput.shape.SequenceEqual(held.Output.shape))
+        {
+            Pass.Add(CandidateProbe(held.Module, held.Call, held.Event, held.Output, nextInput));
+        }
+    }
+
+    private void MeasureActivationModule(DeclaredModule module, int call, int enterEvent, ActivationKind kind, Tensor input, Tensor output)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        // A rectifier's output is zero exactly where its input is ≤ 0; a saturating activation is judged on its input.
+        Pass.Add(OutputProbe(ProbeRole.ActivationModule, module, call, enterEvent, kind == ActivationKind.Rectifier ? output : input, kind));
+    }
+
+    /// <summary>The figures of an activation of <paramref name="kind"/> whose pre-activation (or rectifier output) is <paramref name="measured"/>.</summary>
+    private SiteProbe OutputProbe(ProbeRole role, DeclaredModule module, int call, int @event, Tensor measured, ActivationKind kind)
+    {
+        var statistics = Pass.Statistics;
+        long unitDimension = UnitReductions.UnitDimension(measured, lastWeightLayer?.Units, options.UnitDimension);
+        var probe = new SiteProbe
+        {
+            Role = role, Module = module, Call = call, Event = @event, FeedingLayer = lastWeightLayer, Kind = kind,
+            Units = measured.dim() < 2 ? measured.numel() : measured.shape[unitDimension],
+            Elements = measured.numel(),
+        };
+        return kind == ActivationKind.Saturating
+            ? probe with { SaturatedSlot = statistics.Add(UnitReductions.SaturatedElements(measured, options.SaturationThreshold)) }
+            : probe with
+            {
+                DeadSlot = statistics.Add(UnitReductions.DeadUnitMask(measured, unitDimension).sum()),
+                NonPositiveSlot = options.DyingMeasure == DyingMeasure.NonPositiveOutputs ? statistics.Add(UnitReductions.NonPositiveElements(measured)) : -1,
+            };
+    }
+
+    private SiteProbe CandidateProbe(DeclaredModule module, int call, int @event, Tensor output, Tensor nextInput) =>
+        OutputProbe(ProbeRole.Candidate, module, call, @event, output, ActivationKind.Rectifier) with
+        {
+            SaturatedSlot = Pass.Statistics.Add(UnitReductions.SaturatedElements(output, options.SaturationThreshold)),
+            AppliedSlots = (
+                Pass.Statistics.Add(UnitReductions.IsApplied(nextInput, output, tensor => tensor.relu())),
+                Pass.Statistics.Add(UnitReductions.IsApplied(nextInput, output, tensor => tensor.sigmoid())),
+                Pass.Statistics.Add(UnitReductions.IsApplied(nextInput, output, tensor => tensor.tanh()))),
+        };
+
+    private SiteProbe MaskProbe(DeclaredModule module, int call, int @event, Tensor output)
+    {
+        long unitDimension = UnitReductions.UnitDimension(output, module.Units, options.UnitDimension);
+        return new SiteProbe
+        {
+            Role = ProbeRole.UnitMasks, Module = module, Call = call, Event = @event, FeedingLayer = module,
+            Units = output.dim() < 2 ? output.numel() : output.shape[unitDimension],
+            DeadMask = Pass.Statistics.Keep(UnitReductions.DeadUnitMask(output, unitDimension)),
+            SaturatedMask = Pass.Statistics.Keep(UnitReductions.SaturatedUnitMask(output, unitDimension, options.SaturationThreshold)),
+        };
+    }
+}
