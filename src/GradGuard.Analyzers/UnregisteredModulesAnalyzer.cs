@@ -5,7 +5,6 @@ using System.Linq;
 using GradGuard.Analyzers.ModuleRegistration;
 using GradGuard.Analyzers.NetworkModel;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace GradGuard.Analyzers

@@ -3,7 +3,6 @@ using System.Linq;
 using System.Threading;
 using GradGuard.Analyzers.NetworkModel;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace GradGuard.Analyzers.TrainingSteps
 {
