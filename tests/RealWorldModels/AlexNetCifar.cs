@@ -1,4 +1,4 @@
-// expect: GG0002@21,23,25,28,34,37
+// expect: GG0002@21,23,25,28,34,37 GG0006@50,50,51
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;

@@ -1,4 +1,4 @@
-// expect: none
+// expect: GG0006@52,53,54,56,61,62,62,108,111,114,114
 using System;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -1,4 +1,4 @@
-// expect: GG0002@20,21,22
+// expect: GG0002@20,21,22 GG0006@37,37,37
 using System.Collections.Generic;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -1,4 +1,4 @@
-// expect: GG0001@28 GG0002@38
+// expect: GG0001@28 GG0002@38 GG0006@48
 using System;
 using System.Collections.Generic;
 using System.Linq;

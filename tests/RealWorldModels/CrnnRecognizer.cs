@@ -1,4 +1,4 @@
-// expect: none
+// expect: GG0006@47,48,49
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

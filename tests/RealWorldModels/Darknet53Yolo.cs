@@ -1,4 +1,4 @@
-// expect: none
+// expect: GG0006@29,44,44,81,85,89,89,91,91
 using System.Collections.Generic;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -1,4 +1,4 @@
-// expect: none
+// expect: GG0006@26,26,48,95,95
 using System.Collections.Generic;
 using TorchSharp;
 using TorchSharp.Modules;

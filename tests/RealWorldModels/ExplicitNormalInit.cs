@@ -1,4 +1,4 @@
-// expect: none
+// expect: GG0006@37,40
 using System.Collections.Generic;
 using TorchSharp;
 using TorchSharp.Modules;

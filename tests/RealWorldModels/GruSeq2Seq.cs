@@ -1,4 +1,4 @@
-// expect: none
+// expect: GG0006@28,28,61,62,62,62,65,66
 using System.Collections.Generic;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -1,4 +1,4 @@
-// expect: none
+// expect: GG0006@31,32,32,55,55,55
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -1,4 +1,4 @@
-// expect: none
+// expect: GG0006@26,26,46,46,46,46,76,76,76
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -1,4 +1,4 @@
-// expect: GG0001@13
+// expect: GG0001@13 GG0006@26,26,27,27,29,30,31
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -1,4 +1,4 @@
-// expect: none
+// expect: GG0006@31,31,32,33,33
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -1,4 +1,4 @@
-// expect: GG0002@15,16,17
+// expect: GG0002@15,16,17 GG0006@39,40,41,42,43,44,45,46,47,48,49,50
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -1,4 +1,4 @@
-// expect: GG0003@14
+// expect: GG0003@14 GG0006@60
 using System;
 using System.Collections.Generic;
 using TorchSharp;

@@ -1,4 +1,4 @@
-// expect: none
+// expect: GG0006@51,76,76,133,133
 using System.Collections.Generic;
 using TorchSharp;
 using TorchSharp.Modules;

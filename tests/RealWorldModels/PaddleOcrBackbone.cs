@@ -1,4 +1,4 @@
-// expect: none
+// expect: GG0006@54,54,57,79,79,80,110,110,113,116,160,164
 using System;
 using System.Collections.Generic;
 using TorchSharp;

@@ -1,4 +1,4 @@
-// expect: none
+// expect: GG0006@63,88,89,131,132
 using System;
 using System.Collections.Generic;
 using TorchSharp;

@@ -1,4 +1,4 @@
-// expect: none
+// expect: GG0006@34,37,40,58,59
 using System.Collections.Generic;
 using TorchSharp;
 using TorchSharp.Modules;

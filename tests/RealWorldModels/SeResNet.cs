@@ -1,4 +1,4 @@
-// expect: none
+// expect: GG0006@40,41,41,42,42,44,44,71,71,71
 using System.Collections.Generic;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -1,4 +1,4 @@
-// expect: GG0001@13
+// expect: GG0001@13 GG0006@33,33
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

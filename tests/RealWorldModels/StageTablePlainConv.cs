@@ -1,4 +1,4 @@
-// expect: GG0002@33 GG0003@16
+// expect: GG0002@33 GG0003@16 GG0006@47,47
 using System.Collections.Generic;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -1,4 +1,4 @@
-// expect: none
+// expect: GG0006@26,49,52,79,106,109
 using System.Collections.Generic;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -1,4 +1,4 @@
-// expect: none
+// expect: GG0006@32,61,62,63
 using System;
 using TorchSharp;
 using TorchSharp.Modules;

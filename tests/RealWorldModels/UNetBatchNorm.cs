@@ -1,4 +1,4 @@
-// expect: none
+// expect: GG0006@27
 using System.Collections.Generic;
 using System.Linq;
 using TorchSharp;

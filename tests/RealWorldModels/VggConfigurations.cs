@@ -1,4 +1,4 @@
-// expect: none
+// expect: GG0006@54,54
 using System.Collections.Generic;
 using TorchSharp;
 using static TorchSharp.torch;

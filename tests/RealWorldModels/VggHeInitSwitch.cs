@@ -1,4 +1,4 @@
-// expect: none
+// expect: GG0006@86,86,86
 using System.Collections.Generic;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,4 +1,4 @@
-// expect: GG0002@19,20,21,22
+// expect: GG0002@19,20,21,22 GG0006@35,36,37,38,39
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -1,4 +1,4 @@
-// expect: none
+// expect: GG0006@28,46
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
