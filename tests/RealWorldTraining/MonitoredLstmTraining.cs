@@ -1,4 +1,4 @@
-// expect: GG0006 GG0006
+// expect: GG0006@29,30
 // An LSTM language model trained with GradGuard's monitor attached and its ClipGradients between backward and step (so
 // GG0004 is satisfied); but two layers are run through forward(), so the monitor's hooks never see them run.
 using System;

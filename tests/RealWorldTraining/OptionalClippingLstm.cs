@@ -1,4 +1,4 @@
-// expect: GG0004
+// expect: GG0004@38
 // Clipping behind a command-line option that defaults to off: the default path from backward() to step() does not clip.
 using System;
 using TorchSharp;

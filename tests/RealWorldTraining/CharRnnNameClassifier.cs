@@ -1,4 +1,4 @@
-// expect: GG0004 GG0006 GG0006 GG0006 GG0006
+// expect: GG0004@64 GG0006@30,31,31,62
 // A character-level RNN that classifies names by language, built by hand from Linear layers (the PyTorch tutorial's
 // shape, ported to TorchSharp): the trainer feeds the hidden state back through the loop over characters, so the
 // unrolled network is as deep as the name is long, and nothing clips its gradient.

@@ -1,4 +1,4 @@
-// expect: GG0006 GG0006 GG0006 GG0006
+// expect: GG0006@35,36,43,43
 // A DCGAN generator and discriminator as Sequentials with two optimizers, run through forward() as much GAN code is
 // written: nothing recurrent to clip, but no hook on either network ever fires.
 using System;

@@ -1,4 +1,4 @@
-// expect: GG0006 GG0006
+// expect: GG0006@21,21
 // A Sequential MLP on MNIST-sized batches, as TorchSharp's README starts: not recurrent, so unclipped training is fine,
 // but the model and the loss are run through forward(), which skips their hooks.
 using System;

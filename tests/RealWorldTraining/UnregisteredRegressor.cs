@@ -1,4 +1,4 @@
-// expect: GG0007
+// expect: GG0007@12
 // A regressor whose author forgot RegisterComponents(): parameters() is empty, so Adam is built over nothing and the
 // loss never moves.
 using System;

@@ -1,4 +1,4 @@
-// expect: GG0004
+// expect: GG0004@55
 // A time-series forecaster that unrolls an LSTMCell over the window by hand, trained with Adam and a step schedule but
 // no clipping.
 using System;

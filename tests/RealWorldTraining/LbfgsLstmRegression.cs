@@ -1,4 +1,4 @@
-// expect: GG0004
+// expect: GG0004@44
 // A small LSTM fitted to a sine wave with L-BFGS: the closure computes the loss and its gradient, and step() calls it
 // as often as the line search needs, with no clipping inside.
 using System;

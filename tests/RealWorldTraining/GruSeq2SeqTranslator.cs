@@ -1,4 +1,4 @@
-// expect: GG0004 GG0004
+// expect: GG0004@75,76
 // An encoder-decoder translator with GRUs (the seq2seq tutorial's shape): two optimizers, a decoder unrolled over the
 // target with teacher forcing, and no clipping, although the recurrences run over whole sentences.
 using System;

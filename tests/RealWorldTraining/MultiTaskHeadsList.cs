@@ -1,4 +1,4 @@
-// expect: GG0007
+// expect: GG0007@17
 // A shared trunk with one head per task, the heads kept in a List: RegisterComponents() registers the trunk but not the
 // heads, so the optimizer built from parameters() never trains them.
 using System;

@@ -1,4 +1,4 @@
-// expect: GG0007
+// expect: GG0007@15
 // A mixture of experts whose experts live in a Dictionary keyed by name: the gate is registered, the experts are not.
 using System;
 using System.Collections.Generic;
