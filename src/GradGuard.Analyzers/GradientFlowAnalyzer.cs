@@ -22,12 +22,14 @@ namespace GradGuard.Analyzers
             DeepSaturatingStackRule.Check,
             ReluWithoutHeInitRule.Check,
             DeepPlainStackRule.Check,
+            ExplicitInitScaleRule.Check,
         };
 
         public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
             RuleIds.DeepSaturatingStackRule,
             RuleIds.ReluWithoutHeInitRule,
-            RuleIds.DeepPlainStackRule);
+            RuleIds.DeepPlainStackRule,
+            RuleIds.ExplicitInitScaleRule);
 
         public override void Initialize(AnalysisContext context)
         {

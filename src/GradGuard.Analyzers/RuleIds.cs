@@ -11,8 +11,7 @@ namespace GradGuard.Analyzers
         public const string ReluWithoutHeInit = "GG0002";
         public const string DeepPlainStack = "GG0003";
         public const string UnclippedRecurrentTraining = "GG0004";
-
-        // GG0005 is reserved for the explicit-init-scale rule, which stands on the network model.
+        public const string ExplicitInitScale = "GG0005";
         public const string DirectForwardCall = "GG0006";
         public const string UnregisteredModules = "GG0007";
 
@@ -39,6 +38,12 @@ namespace GradGuard.Analyzers
             "Deep stack without skip connections",
             "{0} has {1} weight layers on its shortest input-to-output path and no skip connection around them: add residual connections (x + f(x)) so the gradient has a short path back",
             "The gradient reaching the first layer of a plain stack is a product of one Jacobian per layer, which vanishes or explodes with depth unless every factor is tuned; residual connections add an identity path.");
+
+        public static readonly DiagnosticDescriptor ExplicitInitScaleRule = Rule(
+            ExplicitInitScale,
+            "Explicit initialisation that makes the signal vanish or explode",
+            "{0} has {1} explicitly initialised weight layers in a row, with no normalisation layer or skip connection between them, that scale the signal's variance by r = Var(w)·fan_in·k = {2}: the product {3} makes activations and gradients {4}; draw each layer's weights with variance 2 / fan_in before a ReLU and 1 / fan_in otherwise (r = 1)",
+            "Each weight layer multiplies the variance of the signal, and of the gradient flowing back, by r = E[w²]·fan_in·k, with k = ½ before a ReLU-family activation and 1 otherwise. He and LeCun initialisation give r = 1; an explicit normal_, uniform_, trunc_normal_ or constant_ scale that misses it compounds over consecutive layers until a normalisation layer or a skip connection resets it.");
 
         public static readonly DiagnosticDescriptor UnclippedRecurrentTrainingRule = Rule(
             UnclippedRecurrentTraining,

@@ -230,7 +230,7 @@ public class HeInitTests
         """);
 
     [Fact]
-    public Task Explicit_distributions_are_left_to_the_rule_that_judges_their_scale() => Verify.Diagnostics("""
+    public Task Explicit_distributions_are_left_to_GG0005_so_no_layer_gets_both() => Verify.Diagnostics("""
         class Program
         {
             static void Main()
@@ -240,7 +240,7 @@ public class HeInitTests
                 {
                     if (module is Linear linear)
                     {
-                        nn.init.normal_(linear.weight, 0, 0.02);
+                        {|GG0005:nn.init.normal_(linear.weight, 0, 0.02)|};
                     }
                 }
             }

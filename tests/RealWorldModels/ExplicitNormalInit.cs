@@ -1,4 +1,4 @@
-// expect: GG0006@37,40
+// expect: GG0005@25 GG0006@37,40
 using System.Collections.Generic;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -8,9 +8,9 @@ using static TorchSharp.torch.nn;
 namespace RealWorld.ExplicitNormalInit;
 
 /// <summary>
-/// A ReLU MLP whose weights are drawn from N(0, 0.01) by hand, as old tutorials do. The scale is an explicit choice
-/// (far too small here: each 512-wide layer multiplies the variance by 0.01² · 512 / 2 ≈ 0.026), which GG0002 leaves
-/// to the rule that judges explicit distributions by their scale.
+/// A ReLU MLP whose weights are drawn from N(0, 0.01) by hand, as old tutorials do. The scale is an explicit choice,
+/// far too small here: each 512-wide layer multiplies the variance by 0.01² · 512 / 2 ≈ 0.026, five of them by 10⁻⁸.
+/// GG0002 leaves it to GG0005, which judges explicit distributions by their scale and reports it on the init call.
 /// </summary>
 public sealed class SmallInitMlp : Module<Tensor, Tensor>
 {

@@ -64,20 +64,31 @@ namespace GradGuard.Analyzers.NetworkModel
         /// Weight layers whose output goes, through only shape or normalisation layers (or the merge of a skip
         /// connection), into a ReLU-family activation somewhere on the path.
         /// </summary>
-        public static ISet<LayerNode> ReluFedWeightLayers(ImmutableArray<Node> path)
+        public static ISet<LayerNode> ReluFedWeightLayers(ImmutableArray<Node> path) => WeightLayersFeeding(path, LayerKind.ReluActivation);
+
+        /// <summary>
+        /// Weight layers whose output goes, through only shape or normalisation layers (or the merge of a skip
+        /// connection), into an activation of one of <paramref name="activations"/> somewhere on the path.
+        /// </summary>
+        public static ISet<LayerNode> WeightLayersFeeding(ImmutableArray<Node> path, params LayerKind[] activations)
         {
             var found = new HashSet<LayerNode>();
-            new ReluFeeding(found).Walk(path, ImmutableHashSet<LayerNode>.Empty);
+            new ActivationFeeding(found, activations).Walk(path, ImmutableHashSet<LayerNode>.Empty);
             return found;
         }
 
         /// <summary>Follows which weight layers' outputs are still on their way to an activation, each shared node once per state.</summary>
-        private sealed class ReluFeeding
+        private sealed class ActivationFeeding
         {
             private readonly HashSet<LayerNode> found;
+            private readonly LayerKind[] activations;
             private readonly Dictionary<Node, Dictionary<ImmutableHashSet<LayerNode>, ImmutableHashSet<LayerNode>>> walked = new();
 
-            public ReluFeeding(HashSet<LayerNode> found) => this.found = found;
+            public ActivationFeeding(HashSet<LayerNode> found, LayerKind[] activations)
+            {
+                this.found = found;
+                this.activations = activations;
+            }
 
             public ImmutableHashSet<LayerNode> Walk(ImmutableArray<Node> path, ImmutableHashSet<LayerNode> pending)
             {
@@ -99,10 +110,12 @@ namespace GradGuard.Analyzers.NetworkModel
                 {
                     case LayerKind.Weight:
                         return ImmutableHashSet.Create(layer);
-                    case LayerKind.ReluActivation:
-                        found.UnionWith(pending);
-                        return ImmutableHashSet<LayerNode>.Empty;
-                    case LayerKind.SaturatingActivation or LayerKind.OtherActivation or LayerKind.Opaque:
+                    case LayerKind.ReluActivation or LayerKind.SaturatingActivation or LayerKind.OtherActivation or LayerKind.Opaque:
+                        if (Array.IndexOf(activations, layer.Kind) >= 0)
+                        {
+                            found.UnionWith(pending);
+                        }
+
                         return ImmutableHashSet<LayerNode>.Empty;
                     default:
                         return pending;
@@ -148,21 +161,25 @@ namespace GradGuard.Analyzers.NetworkModel
         private static long Cap(long value) => Math.Min(value, Saturation);
 
         /// <summary>
-        /// Runs of consecutive members on a path, the logic GG0001 and GG0002 share: a member extends the current run, a
-        /// break ends it, a skip connection ends it on both sides (runs inside its paths count on their own), parallel
-        /// paths carry it on along the longest of them and alternatives along the shortest. A stretch repeated n times
-        /// counts n times without being unrolled.
+        /// Runs of consecutive members on a path, the logic GG0001, GG0002 and GG0005 share: a member extends the current
+        /// run, a break ends it, a skip connection ends it on both sides (runs inside its paths count on their own),
+        /// parallel paths carry it on along the longest of them and alternatives along the shortest. A stretch repeated n
+        /// times counts n times without being unrolled. Each member may multiply the run's gain by a factor of its own,
+        /// summed as logarithms, so that a product over a repeated stretch is its factor to the power n.
         /// </summary>
         public sealed class Runs
         {
             private readonly Func<LayerNode, RunRole> role;
+            private readonly Func<LayerNode, double>? logFactor;
             private readonly long threshold;
             private readonly Dictionary<Node, Dictionary<Run, Run>> walked = new();
             private readonly Dictionary<LayerNode, RunMember> members = new();
+            private readonly HashSet<Run> ended = new();
 
-            private Runs(Func<LayerNode, RunRole> role, long threshold)
+            private Runs(Func<LayerNode, RunRole> role, Func<LayerNode, double>? logFactor, long threshold)
             {
                 this.role = role;
+                this.logFactor = logFactor;
                 this.threshold = threshold;
             }
 
@@ -172,9 +189,16 @@ namespace GradGuard.Analyzers.NetworkModel
             /// <summary>The members of runs at least as long as the threshold, each with the longest such run it is in, in the order found.</summary>
             public List<RunMember> MembersOfLongRuns { get; } = new();
 
-            public static Runs Scan(ImmutableArray<Node> path, Func<LayerNode, RunRole> role, long threshold)
+            /// <summary>The runs at least as long as the threshold, each once, in the order they end.</summary>
+            public List<LongRun> LongRuns { get; } = new();
+
+            /// <summary>
+            /// Scans a path for runs; <paramref name="logFactor"/> gives the logarithm of what each member multiplies its
+            /// run's gain by.
+            /// </summary>
+            public static Runs Scan(ImmutableArray<Node> path, Func<LayerNode, RunRole> role, long threshold, Func<LayerNode, double>? logFactor = null)
             {
-                var runs = new Runs(role, threshold);
+                var runs = new Runs(role, logFactor, threshold);
                 runs.End(runs.Walk(path, Run.Empty));
                 return runs;
             }
@@ -217,7 +241,7 @@ namespace GradGuard.Analyzers.NetworkModel
                 switch (role(layer))
                 {
                     case RunRole.Member:
-                        return run.With(layer, 1);
+                        return run.With(layer, 1, logFactor?.Invoke(layer) ?? 0);
                     case RunRole.Break:
                         End(run);
                         return Run.Empty;
@@ -234,15 +258,15 @@ namespace GradGuard.Analyzers.NetworkModel
                 }
 
                 var members = new List<LayerNode>();
-                if (repeat.Count > 1 && Unbroken(repeat.Body, members) is { } length)
+                if (repeat.Count > 1 && Unbroken(repeat.Body, members) is { } body)
                 {
                     var extended = run;
                     foreach (var member in members)
                     {
-                        extended = extended.With(member, 0);
+                        extended = extended.With(member, 0, 0);
                     }
 
-                    return extended.Longer(Cap(repeat.Count * length));
+                    return extended.Longer(Cap(repeat.Count * body.Length), repeat.Count * body.LogGain);
                 }
 
                 var afterFirst = Walk(repeat.Body, run);
@@ -271,12 +295,13 @@ namespace GradGuard.Analyzers.NetworkModel
             }
 
             /// <summary>
-            /// The length of a stretch with nothing in it that ends a run (nested stretches counted as often as they
-            /// repeat), collecting its members; null if something in it ends a run or it branches.
+            /// The length and log gain of a stretch with nothing in it that ends a run (nested stretches counted as often
+            /// as they repeat), collecting its members; null if something in it ends a run or it branches.
             /// </summary>
-            private long? Unbroken(ImmutableArray<Node> body, List<LayerNode> members)
+            private (long Length, double LogGain)? Unbroken(ImmutableArray<Node> body, List<LayerNode> members)
             {
                 long length = 0;
+                double logGain = 0;
                 foreach (var node in body)
                 {
                     switch (node)
@@ -284,6 +309,7 @@ namespace GradGuard.Analyzers.NetworkModel
                         case LayerNode layer when role(layer) == RunRole.Member:
                             members.Add(layer);
                             length++;
+                            logGain += logFactor?.Invoke(layer) ?? 0;
                             break;
                         case LayerNode layer when role(layer) == RunRole.Break:
                             return null;
@@ -293,26 +319,29 @@ namespace GradGuard.Analyzers.NetworkModel
                                 return null;
                             }
 
-                            length = Cap(length + Cap(repeat.Count * inner));
+                            length = Cap(length + Cap(repeat.Count * inner.Length));
+                            logGain += repeat.Count * inner.LogGain;
                             break;
                         case BranchNode:
                             return null;
                     }
                 }
 
-                return length;
+                return (length, logGain);
             }
 
             private void End(Run run)
             {
                 Longest = Math.Max(Longest, run.Length);
-                if (run.Length < threshold)
+                if (run.Length < threshold || !ended.Add(run))
                 {
                     return;
                 }
 
+                var layers = new List<LayerNode>();
                 for (var member = run.Members; member is not null; member = member.Next)
                 {
+                    layers.Add(member.Layer);
                     if (!members.TryGetValue(member.Layer, out var known))
                     {
                         members[member.Layer] = known = new RunMember(member.Layer);
@@ -321,28 +350,34 @@ namespace GradGuard.Analyzers.NetworkModel
 
                     known.Run = Math.Max(known.Run, run.Length);
                 }
+
+                layers.Reverse();
+                LongRuns.Add(new LongRun(layers, run.Length, run.LogGain));
             }
 
-            /// <summary>A run so far: its length and its members, as a list shared between the runs that extend it.</summary>
+            /// <summary>A run so far: its length, its gain's logarithm and its members, as a list shared between the runs that extend it.</summary>
             private sealed class Run : IEquatable<Run>
             {
-                private Run(long length, MemberList? members)
+                private Run(long length, double logGain, MemberList? members)
                 {
                     Length = length;
+                    LogGain = logGain;
                     Members = members;
                 }
 
-                public static readonly Run Empty = new(0, null);
+                public static readonly Run Empty = new(0, 0, null);
 
                 public long Length { get; }
 
+                public double LogGain { get; }
+
                 public MemberList? Members { get; }
 
-                public Run With(LayerNode layer, long added) => new(Cap(Length + added), new MemberList(layer, Members));
+                public Run With(LayerNode layer, long added, double logFactor) => new(Cap(Length + added), LogGain + logFactor, new MemberList(layer, Members));
 
-                public Run Longer(long added) => new(Cap(Length + added), Members);
+                public Run Longer(long added, double logFactor) => new(Cap(Length + added), LogGain + logFactor, Members);
 
-                public bool Equals(Run? other) => other is not null && Length == other.Length && ReferenceEquals(Members, other.Members);
+                public bool Equals(Run? other) => other is not null && Length == other.Length && LogGain.Equals(other.LogGain) && ReferenceEquals(Members, other.Members);
 
                 public override bool Equals(object? obj) => obj is Run other && Equals(other);
 
@@ -362,6 +397,26 @@ namespace GradGuard.Analyzers.NetworkModel
                 public MemberList? Next { get; }
             }
         }
+    }
+
+    /// <summary>A run at least as long as a rule's threshold.</summary>
+    internal sealed class LongRun
+    {
+        public LongRun(IReadOnlyList<LayerNode> layers, long length, double logGain)
+        {
+            Layers = layers;
+            Length = length;
+            LogGain = logGain;
+        }
+
+        /// <summary>Its members in path order, a repeated stretch's once.</summary>
+        public IReadOnlyList<LayerNode> Layers { get; }
+
+        /// <summary>How many members it has, a repeated stretch's counted as often as it repeats.</summary>
+        public long Length { get; }
+
+        /// <summary>The sum of its members' log factors, counted as often as they repeat.</summary>
+        public double LogGain { get; }
     }
 
     /// <summary>A layer in a long run, and the longest such run it is in.</summary>

@@ -27,14 +27,14 @@ namespace GradGuard.Analyzers.Rules
         }
 
         /// <summary>
-        /// A weight layer feeding ReLU with a named scheme (TorchSharp's default, Xavier, Kaiming of any gain) extends a
-        /// run, He-initialised or not, so a run stays as deep as it is while its layers are fixed one by one; any other
-        /// weight layer (an explicit distribution, whose scale GG0005 judges, or one feeding something else), a
-        /// normalisation layer and anything opaque end it.
+        /// A weight layer feeding ReLU with a named scheme (TorchSharp's default, Xavier, Kaiming of any gain) or drawn by
+        /// hand at He's scale extends a run, He-initialised or not, so a run stays as deep as it is while its layers are
+        /// fixed one by one; any other weight layer (an explicit distribution of another scale, which GG0005 judges, or
+        /// one feeding something else), a normalisation layer and anything opaque end it.
         /// </summary>
         private static RunRole Role(LayerNode layer, ISet<LayerNode> reluFed) => layer.Kind switch
         {
-            LayerKind.Weight when reluFed.Contains(layer) && IsNamedScheme(layer.Init.Scheme) => RunRole.Member,
+            LayerKind.Weight when reluFed.Contains(layer) && (IsNamedScheme(layer.Init.Scheme) || InitScale.IsHeScaled(layer)) => RunRole.Member,
             LayerKind.Weight or LayerKind.Normalization or LayerKind.Opaque => RunRole.Break,
             _ => RunRole.Neutral,
         };
@@ -43,8 +43,8 @@ namespace GradGuard.Analyzers.Rules
             scheme is InitScheme.TorchSharpDefault or InitScheme.He or InitScheme.Xavier or InitScheme.KaimingForOtherNonlinearity;
 
         /// <summary>
-        /// What is wrong with a named scheme for a layer feeding ReLU; null for He, and for explicit distributions and
-        /// structural inits, whose scale GG0005 judges.
+        /// What is wrong with a named scheme for a layer feeding ReLU; null for He, for explicit distributions, whose scale
+        /// GG0005 judges (so no layer gets both), and for structural inits.
         /// </summary>
         private static string? Problem(InitScheme scheme) => scheme switch
         {
