@@ -35,6 +35,29 @@ public class ExplicitInitScaleTests
         .RunAsync();
 
     [Fact]
+    public Task The_documented_example_gets_the_documented_message() => Verify.AnalyzerTest<GradientFlowAnalyzer>("""
+        class Program
+        {
+            static void Main()
+            {
+                var layers = new List<Module<Tensor, Tensor>>();
+                for (var i = 0; i < 3; i++)
+                {
+                    var linear = nn.Linear(512, 512);
+                    {|#0:nn.init.normal_(linear.weight, 0, 1)|};
+                    layers.Add(linear);
+                    layers.Add(nn.ReLU());
+                }
+
+                layers.Add(nn.Linear(512, 10));
+                var model = nn.Sequential(layers);
+            }
+        }
+        """)
+        .Expecting(Scale(0, "Sequential", 3, "256 per layer", "1.68e+7", "explode"))
+        .RunAsync();
+
+    [Fact]
     public Task Small_normal_weights_in_a_narrow_tanh_stack_vanish() => Verify.AnalyzerTest<GradientFlowAnalyzer>("""
         class Program
         {

@@ -203,6 +203,7 @@ internal sealed partial class SdkProject : IDisposable
         gradguard.GG0001.min_saturating_layers = 1000000
         gradguard.GG0002.min_relu_layers = 1000000
         gradguard.GG0003.min_plain_depth = 1000000
+        gradguard.GG0005.min_layers = 1000000
         dotnet_diagnostic.GG0006.severity = none
         """;
 
