@@ -33,8 +33,8 @@ namespace GradGuard.Benchmarks.CallbackTiming
         // assembly would be JIT-compiled afresh each time.
         private static readonly Lazy<Type[]> GradGuardAnalyzerTypes = new(LoadGradGuardAnalyzerTypes);
 
-        // One clock a process, whether the server creates analyzers anew for each build or keeps them.
-        private static readonly CallbackClock Clock = new();
+        // One clock per analyzer a process, whether the server creates analyzers anew for each build or keeps them.
+        private static readonly Lazy<CallbackClock[]> Clocks = new(() => GradGuardAnalyzerTypes.Value.Select(_ => new CallbackClock()).ToArray());
 
         private readonly DiagnosticAnalyzer[] gradGuard = GradGuardAnalyzerTypes.Value.Select(type => (DiagnosticAnalyzer)Activator.CreateInstance(type)!).ToArray();
 
@@ -46,10 +46,10 @@ namespace GradGuard.Benchmarks.CallbackTiming
         {
             // GradGuard's analyzers register first: the driver runs an analyzer's actions of one kind in the order they
             // were registered, so the figures are written after GradGuard's own compilation-end actions (GG0007's) ran.
-            var timed = new TimedAnalysisContext(context, Clock);
-            foreach (var analyzer in gradGuard)
+            var generatedCode = new GeneratedCodeSetting();
+            for (int index = 0; index < gradGuard.Length; index++)
             {
-                analyzer.Initialize(timed);
+                gradGuard[index].Initialize(new TimedAnalysisContext(context, Clocks.Value[index], generatedCode));
             }
 
             context.RegisterCompilationStartAction(start =>
@@ -62,15 +62,34 @@ namespace GradGuard.Benchmarks.CallbackTiming
 
                 // Totals since the process started: a compiler server runs one build after the other, and what one
                 // build took is the difference from the previous build's totals.
-                start.RegisterCompilationEndAction(_ => File.WriteAllText(resultFile, string.Format(
-                    CultureInfo.InvariantCulture,
-                    "gradguard_callbacks_cpu_ms={0:F1}\ngradguard_callbacks_jit_ms={1:F1}\ncompiler_process_cpu_ms={2:F0}\ncompiler_process_id={3}\n",
-                    Clock.CpuMilliseconds,
-                    Clock.JitMilliseconds,
-                    Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds,
-                    Process.GetCurrentProcess().Id)));
+                start.RegisterCompilationEndAction(_ => File.WriteAllText(resultFile, Results()));
             });
         }
+
+        /// <summary>
+        /// The totals of every analyzer's callbacks, each analyzer's own (<c>gradguard_callbacks_cpu_ms.GradientFlowAnalyzer</c>),
+        /// and the compiler process's CPU time and id.
+        /// </summary>
+        private static string Results()
+        {
+            var clocks = Clocks.Value;
+            var lines = new List<string>
+            {
+                Figure("gradguard_callbacks_cpu_ms", clocks.Sum(clock => clock.CpuMilliseconds)),
+                Figure("gradguard_callbacks_jit_ms", clocks.Sum(clock => clock.JitMilliseconds)),
+            };
+            for (int index = 0; index < clocks.Length; index++)
+            {
+                lines.Add(Figure($"gradguard_callbacks_cpu_ms.{GradGuardAnalyzerTypes.Value[index].Name}", clocks[index].CpuMilliseconds));
+            }
+
+            var compiler = Process.GetCurrentProcess();
+            lines.Add(Figure("compiler_process_cpu_ms", compiler.TotalProcessorTime.TotalMilliseconds));
+            lines.Add(Figure("compiler_process_id", compiler.Id));
+            return string.Join("\n", lines) + "\n";
+        }
+
+        private static string Figure(string name, double value) => string.Format(CultureInfo.InvariantCulture, "{0}={1:0.#}", name, value);
 
         /// <summary>The figures a build wrote to <paramref name="resultFile"/>, by name.</summary>
         public static IReadOnlyDictionary<string, double> ReadResults(string resultFile) =>

@@ -6,35 +6,46 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace GradGuard.Benchmarks.CallbackTiming
 {
     /// <summary>
-    /// Hands the driver every action GradGuard's analyzers register, each wrapped in the clock (those registered on a
-    /// code-block-start context excepted: GradGuard has none). Actions registered here rather than once a compilation
-    /// starts go through a start action, which the driver treats the same way. The analyzers share the harness's one
-    /// registration with the driver, so they must agree on concurrency and on generated code.
+    /// The one generated-code setting of the harness's registration with the driver, which every GradGuard analyzer's
+    /// context passes on: the analyzers share that registration, so they must agree on it.
+    /// </summary>
+    internal sealed class GeneratedCodeSetting
+    {
+        private GeneratedCodeAnalysisFlags? chosen;
+
+        public void Apply(AnalysisContext context, GeneratedCodeAnalysisFlags analysisMode)
+        {
+            if (chosen is { } earlier && earlier != analysisMode)
+            {
+                throw new InvalidOperationException($"GradGuard's analyzers configure generated code differently ({earlier}, {analysisMode}); one harness cannot time them as they run.");
+            }
+
+            chosen = analysisMode;
+            context.ConfigureGeneratedCodeAnalysis(analysisMode);
+        }
+    }
+
+    /// <summary>
+    /// Hands the driver every action one of GradGuard's analyzers registers, each wrapped in that analyzer's clock (those
+    /// registered on a code-block-start context excepted: GradGuard has none). Actions registered here rather than once a
+    /// compilation starts go through a start action, which the driver treats the same way.
     /// </summary>
     internal sealed class TimedAnalysisContext : AnalysisContext
     {
         private readonly AnalysisContext context;
         private readonly CallbackClock clock;
-        private GeneratedCodeAnalysisFlags? generatedCodeAnalysis;
+        private readonly GeneratedCodeSetting generatedCode;
 
-        public TimedAnalysisContext(AnalysisContext context, CallbackClock clock)
+        public TimedAnalysisContext(AnalysisContext context, CallbackClock clock, GeneratedCodeSetting generatedCode)
         {
             this.context = context;
             this.clock = clock;
+            this.generatedCode = generatedCode;
         }
 
         public override void EnableConcurrentExecution() => context.EnableConcurrentExecution();
 
-        public override void ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags analysisMode)
-        {
-            if (generatedCodeAnalysis is { } earlier && earlier != analysisMode)
-            {
-                throw new InvalidOperationException($"GradGuard's analyzers configure generated code differently ({earlier}, {analysisMode}); one harness cannot time them as they run.");
-            }
-
-            generatedCodeAnalysis = analysisMode;
-            context.ConfigureGeneratedCodeAnalysis(analysisMode);
-        }
+        public override void ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags analysisMode) => generatedCode.Apply(context, analysisMode);
 
         public override void RegisterCompilationStartAction(Action<CompilationStartAnalysisContext> action) =>
             context.RegisterCompilationStartAction(clock.Timed<CompilationStartAnalysisContext>(start => action(new TimedCompilationStartContext(start, clock))));

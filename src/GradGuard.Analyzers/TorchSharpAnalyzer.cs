@@ -68,11 +68,7 @@ namespace GradGuard.Analyzers
         /// <summary>The calls inside <paramref name="scope"/> of a method named <paramref name="name"/>, found through the text.</summary>
         private protected static IEnumerable<InvocationExpressionSyntax> CallsNamed(SyntaxNode scope, string name, CancellationToken cancellationToken)
         {
-            var text = scope.SyntaxTree.GetText(cancellationToken).ToString();
-            var end = scope.Span.End;
-            for (int at = text.IndexOf(name, scope.SpanStart, scope.Span.Length, StringComparison.Ordinal);
-                 at >= 0 && at + name.Length <= end;
-                 at = text.IndexOf(name, at + name.Length, end - at - name.Length, StringComparison.Ordinal))
+            foreach (var at in SourceTexts.WordsIn(SourceTexts.Of(scope.SyntaxTree, cancellationToken), scope.Span, name))
             {
                 if (scope.FindToken(at).Parent is SimpleNameSyntax { Identifier.ValueText: var found } called
                     && found == name

@@ -78,6 +78,9 @@ public sealed class CallbackTimingTests : IDisposable
         var figures = CallbackTimedGradGuardAnalyzers.ReadResults(resultFile);
         Assert.InRange(figures["gradguard_callbacks_cpu_ms"], double.Epsilon, figures["compiler_process_cpu_ms"]);
         Assert.InRange(figures["gradguard_callbacks_jit_ms"], 0, double.MaxValue);
+        var byAnalyzer = figures.Where(figure => figure.Key.StartsWith("gradguard_callbacks_cpu_ms.", StringComparison.Ordinal)).ToList();
+        Assert.Equal(AnalyzerSets.GradGuard().Select(analyzer => "gradguard_callbacks_cpu_ms." + analyzer.GetType().Name).Order(), byAnalyzer.Select(figure => figure.Key).Order());
+        Assert.InRange(byAnalyzer.Sum(figure => figure.Value), figures["gradguard_callbacks_cpu_ms"] - 0.05 * byAnalyzer.Count, figures["gradguard_callbacks_cpu_ms"] + 0.05 * byAnalyzer.Count);
         Assert.Equal(Environment.ProcessId, figures["compiler_process_id"]);
     }
 

@@ -134,6 +134,10 @@ internal static partial class RealBuildOverhead
         summary.Add($"{prefix}.gradguard_callbacks_jit_ms", Statistics.Median(timings.Select(timing => timing.GradGuardCallbacksJitMilliseconds)), "F0");
         summary.Add($"{prefix}.compiler_cpu_ms", Statistics.Median(timings.Select(timing => timing.CompilerCpuMilliseconds)), "F0");
         summary.Add($"{prefix}.gradguard_cpu_share", Statistics.Median(timings.Select(timing => timing.GradGuardCallbacksCpuMilliseconds / timing.CompilerCpuMilliseconds)));
+        foreach (var analyzer in timings[0].CpuMillisecondsByAnalyzer.Keys)
+        {
+            summary.Add($"{prefix}.{analyzer}.cpu_ms", Statistics.Median(timings.Select(timing => timing.CpuMillisecondsByAnalyzer[analyzer])), "F0");
+        }
     }
 
     private static IEnumerable<double> RoundByRound(IReadOnlyList<double> times, IReadOnlyList<double> baseline) =>

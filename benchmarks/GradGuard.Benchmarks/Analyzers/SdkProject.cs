@@ -9,10 +9,14 @@ namespace GradGuard.Benchmarks.Analyzers;
 /// <summary>One way of building the project: with or without GradGuard, and whether its rules can fire.</summary>
 internal sealed record BuildConfiguration(string Name, string? Analyzer, bool ReportsNothing);
 
-/// <summary>What <see cref="CallbackTimedGradGuardAnalyzers"/> measured in the compiler process up to the end of a build.</summary>
+/// <summary>
+/// What <see cref="CallbackTimedGradGuardAnalyzers"/> measured in the compiler process up to the end of a build: all of
+/// GradGuard's callbacks, and each analyzer's by its type name.
+/// </summary>
 internal sealed record CallbackTiming(
     double GradGuardCallbacksCpuMilliseconds,
     double GradGuardCallbacksJitMilliseconds,
+    IReadOnlyDictionary<string, double> CpuMillisecondsByAnalyzer,
     double CompilerCpuMilliseconds,
     int CompilerProcessId)
 {
@@ -20,6 +24,7 @@ internal sealed record CallbackTiming(
     {
         GradGuardCallbacksCpuMilliseconds = GradGuardCallbacksCpuMilliseconds - earlier.GradGuardCallbacksCpuMilliseconds,
         GradGuardCallbacksJitMilliseconds = GradGuardCallbacksJitMilliseconds - earlier.GradGuardCallbacksJitMilliseconds,
+        CpuMillisecondsByAnalyzer = CpuMillisecondsByAnalyzer.ToDictionary(pair => pair.Key, pair => pair.Value - earlier.CpuMillisecondsByAnalyzer[pair.Key]),
         CompilerCpuMilliseconds = CompilerCpuMilliseconds - earlier.CompilerCpuMilliseconds,
     };
 }
@@ -105,9 +110,11 @@ internal sealed partial class SdkProject : IDisposable
         }
 
         var figures = CallbackTimedGradGuardAnalyzers.ReadResults(callbackTimingFile);
+        const string analyzerPrefix = "gradguard_callbacks_cpu_ms.";
         return new CallbackTiming(
             figures["gradguard_callbacks_cpu_ms"],
             figures["gradguard_callbacks_jit_ms"],
+            figures.Where(figure => figure.Key.StartsWith(analyzerPrefix, StringComparison.Ordinal)).ToDictionary(figure => figure.Key[analyzerPrefix.Length..], figure => figure.Value),
             figures["compiler_process_cpu_ms"],
             (int)figures["compiler_process_id"]);
     }

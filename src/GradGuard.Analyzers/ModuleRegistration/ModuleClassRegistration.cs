@@ -65,7 +65,7 @@ namespace GradGuard.Analyzers.ModuleRegistration
             // Most module classes hold no collection of layers and call RegisterComponents(): a look at their text settles
             // them without reading their members.
             if (fields.Values.Any(field => field.Kind == ModuleFieldKind.Collection)
-                || (fields.Count > 0 && !declarations.Any(declaration => Mentions(declaration, "RegisterComponents", cancellationToken))))
+                || (fields.Count > 0 && !declarations.Any(declaration => SourceTexts.Mentions(declaration, "RegisterComponents", cancellationToken))))
             {
                 registration.Read(cancellationToken);
             }
@@ -76,9 +76,6 @@ namespace GradGuard.Analyzers.ModuleRegistration
 
             return registration;
         }
-
-        private static bool Mentions(SyntaxNode node, string name, CancellationToken cancellationToken) =>
-            node.SyntaxTree.GetText(cancellationToken).ToString().IndexOf(name, node.SpanStart, node.Span.Length, StringComparison.Ordinal) >= 0;
 
         /// <summary>(a) Fields holding modules or parameters in a plain collection that nothing registers item by item.</summary>
         public IEnumerable<ModuleField> UnregisteredCollections() => fieldsByName.Values.Where(field =>

@@ -120,7 +120,13 @@ namespace GradGuard.Analyzers.NetworkModel
                 interpretations.Add(interpretation);
                 reached.UnionWith(interpretation.Reached);
                 inFlight--;
-                Monitor.PulseAll(gate);
+
+                // Callers wait only once no unit is left to take, for the last ones in flight: waking them after every
+                // unit would have each contend for the lock (spinning on a core) only to wait again.
+                if (inFlight == 0)
+                {
+                    Monitor.PulseAll(gate);
+                }
             }
         }
 

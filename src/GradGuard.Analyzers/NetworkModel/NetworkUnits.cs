@@ -68,7 +68,7 @@ namespace GradGuard.Analyzers.NetworkModel
             var instantiatedByBlocks = new HashSet<string>(StringComparer.Ordinal);
             foreach (var tree in compilation.SyntaxTrees)
             {
-                var text = tree.GetText(cancellationToken).ToString();
+                var text = SourceTexts.Of(tree, cancellationToken);
                 var mentionsNew = moduleNames.Count > 0 && text.IndexOf("new", StringComparison.Ordinal) >= 0;
                 if (!mentionsNew && !Mentions.Any(m => text.IndexOf(m, StringComparison.Ordinal) >= 0))
                 {
@@ -208,7 +208,7 @@ namespace GradGuard.Analyzers.NetworkModel
             var end = span.Start + span.Length;
             for (var at = text.IndexOf("new", span.Start, span.Length, StringComparison.Ordinal); at >= 0 && at < end; at = text.IndexOf("new", at + 3, Math.Max(0, end - at - 3), StringComparison.Ordinal))
             {
-                if (at > 0 && IsIdentifierPart(text[at - 1]))
+                if (at > 0 && SourceTexts.IsIdentifierPart(text[at - 1]))
                 {
                     continue;
                 }
@@ -223,7 +223,7 @@ namespace GradGuard.Analyzers.NetworkModel
                     }
 
                     var start = position;
-                    while (position < end && IsIdentifierPart(text[position]))
+                    while (position < end && SourceTexts.IsIdentifierPart(text[position]))
                     {
                         position++;
                     }
@@ -249,7 +249,5 @@ namespace GradGuard.Analyzers.NetworkModel
                 }
             }
         }
-
-        private static bool IsIdentifierPart(char character) => char.IsLetterOrDigit(character) || character == '_';
     }
 }
