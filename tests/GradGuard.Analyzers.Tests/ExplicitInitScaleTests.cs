@@ -58,6 +58,26 @@ public class ExplicitInitScaleTests
         .RunAsync();
 
     [Fact]
+    public Task A_product_of_a_thousand_or_more_is_written_as_a_power_of_ten() => Verify.AnalyzerTest<GradientFlowAnalyzer>("""
+        class Program
+        {
+            static void Main()
+            {
+                var model = nn.Sequential(nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU());
+                foreach (var module in model.modules())
+                {
+                    if (module is Linear linear)
+                    {
+                        {|#0:nn.init.normal_(linear.weight, 0, 0.5)|};
+                    }
+                }
+            }
+        }
+        """)
+        .Expecting(Scale(0, "Sequential", 3, "16 per layer", "4.1e+3", "explode"))
+        .RunAsync();
+
+    [Fact]
     public Task Small_normal_weights_in_a_narrow_tanh_stack_vanish() => Verify.AnalyzerTest<GradientFlowAnalyzer>("""
         class Program
         {

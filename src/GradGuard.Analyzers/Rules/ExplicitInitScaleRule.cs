@@ -26,18 +26,20 @@ namespace GradGuard.Analyzers.Rules
             double? Gain(LayerNode layer) => layer.Kind == LayerKind.Weight ? InitScale.VarianceGain(layer, reluFed.Contains(layer)) : null;
             var runs = PathMetrics.Runs.Scan(network.Path, layer => Role(layer, Gain(layer)), options.MinInitScaleLayers, layer => Math.Log(Gain(layer)!.Value));
 
-            ISet<LayerNode>? feedingBoundedActivations = null;
-            bool Unbounded(LongRun run)
+            // Explosion is reported only where activations are unbounded, the ReLU family or none: a saturating activation
+            // turns it into saturation (GG0001's ground), and no other activation is taken for unbounded.
+            ISet<LayerNode>? feedingOtherActivations = null;
+            bool ThroughReluOrNothing(LongRun run)
             {
-                feedingBoundedActivations ??= PathMetrics.WeightLayersFeeding(network.Path, LayerKind.SaturatingActivation, LayerKind.OtherActivation);
-                return !run.Layers.Any(feedingBoundedActivations.Contains);
+                feedingOtherActivations ??= PathMetrics.WeightLayersFeeding(network.Path, LayerKind.SaturatingActivation, LayerKind.OtherActivation);
+                return !run.Layers.Any(feedingOtherActivations.Contains);
             }
 
             // The most extreme first: runs that share their first init call are one diagnostic, and it should be the worst.
             foreach (var run in runs.LongRuns.OrderByDescending(run => Math.Abs(run.LogGain)))
             {
                 var effect = run.LogGain <= Math.Log(options.VanishingProduct) ? "vanish"
-                    : run.LogGain >= Math.Log(options.ExplodingProduct) && Unbounded(run) ? "explode"
+                    : run.LogGain >= Math.Log(options.ExplodingProduct) && ThroughReluOrNothing(run) ? "explode"
                     : null;
                 if (effect is not null)
                 {
@@ -69,17 +71,22 @@ namespace GradGuard.Analyzers.Rules
 
         private static string Format(double value) => FormatPower(Math.Log(value));
 
-        /// <summary>e^<paramref name="logValue"/> to three significant digits, in scientific notation outside [0.001, 10⁴), without overflowing.</summary>
+        /// <summary>e^<paramref name="logValue"/> to three significant digits, as 1.68e+7 outside [0.001, 1000), without overflowing.</summary>
         private static string FormatPower(double logValue)
         {
             var log10 = logValue / Math.Log(10);
-            if (log10 >= -3 && log10 < 4)
+            if (log10 >= -3 && log10 < 3 && Math.Pow(10, log10).ToString("G3", CultureInfo.InvariantCulture) is var plain && plain.IndexOf('E') < 0)
             {
-                return Math.Pow(10, log10).ToString("G3", CultureInfo.InvariantCulture);
+                return plain;
             }
 
             var exponent = Math.Floor(log10);
-            var mantissa = Math.Pow(10, log10 - exponent);
+            var mantissa = Math.Round(Math.Pow(10, log10 - exponent), 2);
+            if (mantissa >= 10)
+            {
+                (mantissa, exponent) = (mantissa / 10, exponent + 1);
+            }
+
             return string.Format(CultureInfo.InvariantCulture, "{0:0.##}e{1:+0;-0}", mantissa, exponent);
         }
     }
