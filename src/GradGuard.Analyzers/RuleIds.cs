@@ -42,7 +42,7 @@ namespace GradGuard.Analyzers
         public static readonly DiagnosticDescriptor ExplicitInitScaleRule = Rule(
             ExplicitInitScale,
             "Explicit initialisation that makes the signal vanish or explode",
-            "{0} has {1} explicitly initialised weight layers in a row, with no normalisation layer or skip connection between them, that scale the signal's variance by r = Var(w)·fan_in·k = {2}: the product {3} makes activations and gradients {4}; draw each layer's weights with variance 2 / fan_in before a ReLU and 1 / fan_in otherwise (r = 1)",
+            "{0} has {1} explicitly initialised weight layers in a row, with no normalisation layer or skip connection between them, that scale the signal's variance by r = E[w²]·fan_in·k = {2}: the product {3} makes activations and gradients {4}; draw each layer's weights with variance 2 / fan_in before a ReLU and 1 / fan_in otherwise (r = 1)",
             "Each weight layer multiplies the variance of the signal, and of the gradient flowing back, by r = E[w²]·fan_in·k, with k = ½ before a ReLU-family activation and 1 otherwise. He and LeCun initialisation give r = 1; an explicit normal_, uniform_, trunc_normal_ or constant_ scale that misses it compounds over consecutive layers until a normalisation layer or a skip connection resets it.");
 
         public static readonly DiagnosticDescriptor UnclippedRecurrentTrainingRule = Rule(
