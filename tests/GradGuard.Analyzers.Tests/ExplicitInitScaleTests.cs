@@ -31,7 +31,7 @@ public class ExplicitInitScaleTests
         }
         """)
         // The output layer feeds no activation, so its k is 1: r = 512.
-        .Expecting(Scale(0, "Sequential", 4, "256, 256, 256, 512", "8.59e+9", "explode"))
+        .Expecting(Scale(0, "Sequential", 4, "256 ×3, 512", "8.59e+9", "explode"))
         .RunAsync();
 
     [Fact]
@@ -75,6 +75,34 @@ public class ExplicitInitScaleTests
         }
         """)
         .Expecting(Scale(0, "Sequential", 3, "16 per layer", "4.1e+3", "explode"))
+        .RunAsync();
+
+    [Fact]
+    public Task Equal_neighbours_are_grouped_and_a_long_list_is_cut() => Verify.AnalyzerTest<GradientFlowAnalyzer>("""
+        class Program
+        {
+            static void Main()
+            {
+                var layers = new List<Module<Tensor, Tensor>> { nn.Linear(1024, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU() };
+                for (var width = 1024L; width > 2; width /= 2)
+                {
+                    layers.Add(nn.Linear(width, width / 2));
+                    layers.Add(nn.ReLU());
+                }
+
+                var model = nn.Sequential(layers);
+                foreach (var module in model.modules())
+                {
+                    if (module is Linear linear)
+                    {
+                        {|#0:linear.weight.normal_(0, 1)|};
+                    }
+                }
+            }
+        }
+        """)
+        // r = fan_in / 2: 512 for the three layers fed 1024 features, then halving down to 2: 2^(9·3 + 8 + 7 + … + 1) = 2^63.
+        .Expecting(Scale(0, "Sequential", 11, "512 ×3, 256, 128, 64, 32, 16, 8, 4, …", "9.22e+18", "explode"))
         .RunAsync();
 
     [Fact]

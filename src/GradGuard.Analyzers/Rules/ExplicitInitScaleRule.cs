@@ -15,6 +15,8 @@ namespace GradGuard.Analyzers.Rules
     /// </summary>
     internal static class ExplicitInitScaleRule
     {
+        private const int ListedGroups = 8;
+
         public static IEnumerable<Diagnostic> Check(Network network, RuleOptions options)
         {
             if (!NodeTraversal.Layers(network.Path).Any(layer => layer.Init.Scheme == InitScheme.Distribution))
@@ -64,9 +66,36 @@ namespace GradGuard.Analyzers.Rules
         {
             var calls = run.Layers.Select(layer => layer.Init.Call!).Distinct().Select(call => call.GetLocation()).ToList();
             var layers = run.Layers.Where(layer => layer.Origin is not null).Select(layer => layer.Origin!.GetLocation()).Distinct();
-            var perLayer = gains.Select(Format).Distinct().Count() == 1 ? $"{Format(gains[0])} per layer" : string.Join(", ", gains.Select(Format));
             return Diagnostic.Create(
-                RuleIds.ExplicitInitScaleRule, calls[0], calls.Skip(1).Concat(layers), network.Name, run.Length, perLayer, FormatPower(run.LogGain), effect);
+                RuleIds.ExplicitInitScaleRule, calls[0], calls.Skip(1).Concat(layers), network.Name, run.Length, PerLayer(gains), FormatPower(run.LogGain), effect);
+        }
+
+        /// <summary>
+        /// The layers' r in path order, a repeated stretch's once: "256 per layer" when they agree, else equal neighbours
+        /// grouped ("0.0128 ×3, 0.0256") and the list cut after <see cref="ListedGroups"/> groups.
+        /// </summary>
+        private static string PerLayer(List<double> gains)
+        {
+            var groups = new List<(string Gain, int Count)>();
+            foreach (var gain in gains.Select(Format))
+            {
+                if (groups.Count > 0 && groups[groups.Count - 1].Gain == gain)
+                {
+                    groups[groups.Count - 1] = (gain, groups[groups.Count - 1].Count + 1);
+                }
+                else
+                {
+                    groups.Add((gain, 1));
+                }
+            }
+
+            if (groups.Count == 1)
+            {
+                return groups[0].Gain + " per layer";
+            }
+
+            var listed = groups.Take(ListedGroups).Select(group => group.Count == 1 ? group.Gain : $"{group.Gain} ×{group.Count}");
+            return string.Join(", ", listed) + (groups.Count > ListedGroups ? ", …" : string.Empty);
         }
 
         private static string Format(double value) => FormatPower(Math.Log(value));
