@@ -1,4 +1,5 @@
 using GradGuard.Analyzers;
+using GradGuard.Tests.Shared;
 
 namespace GradGuard.Benchmarks.Analyzers;
 
@@ -12,7 +13,7 @@ internal static class RealWorldBuild
 {
     public static void Run(int builds, Summary summary)
     {
-        var models = Path.Combine(RepositoryRoot(), "tests", "RealWorldModels");
+        var models = Path.Combine(RepositoryRoot.Path, "tests", "RealWorldModels");
         var sources = Directory.EnumerateFiles(models, "*.cs", SearchOption.AllDirectories)
             .Select(file => (Path.Combine("Models", Path.GetRelativePath(models, file)), File.ReadAllText(file)))
             .ToList();
@@ -26,21 +27,13 @@ internal static class RealWorldBuild
         summary.Add("realworld.files", sources.Count);
         summary.Add("realworld.gradguard_diagnostics", reports[0].GradGuardDiagnostics);
         summary.Add("realworld.gradguard_reported_ms", Statistics.Median(reports.Select(r => r.GradGuardMilliseconds)), "F0");
+        foreach (var name in reports[0].MillisecondsByAnalyzer.Select(entry => entry.Analyzer))
+        {
+            summary.Add($"realworld.{name}.reported_ms", Statistics.Median(reports.Select(r => r.MillisecondsByAnalyzer.First(entry => entry.Analyzer == name).Milliseconds)), "F0");
+        }
+
         summary.Add("realworld.analyzers_reported_ms", Statistics.Median(reports.Select(r => r.AllAnalyzersMilliseconds)), "F0");
         summary.Add("realworld.gradguard_share_of_analyzers", Statistics.Median(reports.Select(r => r.GradGuardMilliseconds / r.AllAnalyzersMilliseconds)));
         RealBuildOverhead.AddCallbackTimings(project, builds, "realworld", summary);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "GradGuard.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The real-world models are read from the repository; GradGuard.sln was not found above " + AppContext.BaseDirectory);
     }
 }
