@@ -305,6 +305,26 @@ public class ExplicitInitScaleTests
         """);
 
     [Fact]
+    public Task A_group_count_the_source_does_not_fix_leaves_the_fan_in_unknown() => Verify.Diagnostics("""
+        class Program
+        {
+            static Sequential Build(long groups)
+            {
+                var model = nn.Sequential(nn.Conv2d(64, 64, 3, groups: groups), nn.ReLU(), nn.Conv2d(64, 64, 3, groups: groups), nn.ReLU(), nn.Conv2d(64, 64, 3, groups: groups), nn.ReLU());
+                foreach (var module in model.modules())
+                {
+                    if (module is Conv2d conv)
+                    {
+                        nn.init.normal_(conv.weight, 0, 1);
+                    }
+                }
+
+                return model;
+            }
+        }
+        """);
+
+    [Fact]
     public Task Constant_and_truncated_normal_weights_are_judged_by_their_second_moment() => Verify.Diagnostics("""
         class Program
         {

@@ -33,7 +33,8 @@ namespace GradGuard.Analyzers.NetworkModel
 
             var dimensions = typeName[typeName.Length - 2] - '0';
             var kernel = Kernel(Argument("kernel_size", "kernelSize"), dimensions);
-            var (inputs, outputs, groups) = (Size("in_channels", "inputChannel"), Size("out_channels", "outputChannel"), Size("groups") ?? 1);
+            // An omitted groups argument arrives as its default, 1; one the source does not fix leaves the fans unknown.
+            var (inputs, outputs, groups) = (Size("in_channels", "inputChannel"), Size("out_channels", "outputChannel"), Size("groups"));
             if (groups <= 0)
             {
                 return null;
