@@ -258,7 +258,7 @@ namespace GradGuard.Analyzers.NetworkModel
                 }
 
                 var members = new List<LayerNode>();
-                if (repeat.Count > 1 && Unbroken(repeat.Body, members) is { } body)
+                if (repeat.Count > 1 && Unbroken(repeat.Body, members, out var length, out var logGain))
                 {
                     var extended = run;
                     foreach (var member in members)
@@ -266,7 +266,7 @@ namespace GradGuard.Analyzers.NetworkModel
                         extended = extended.With(member, 0, 0);
                     }
 
-                    return extended.Longer(Cap(repeat.Count * body.Length), repeat.Count * body.LogGain);
+                    return extended.Longer(Cap(repeat.Count * length), repeat.Count * logGain);
                 }
 
                 var afterFirst = Walk(repeat.Body, run);
@@ -295,13 +295,13 @@ namespace GradGuard.Analyzers.NetworkModel
             }
 
             /// <summary>
-            /// The length and log gain of a stretch with nothing in it that ends a run (nested stretches counted as often
-            /// as they repeat), collecting its members; null if something in it ends a run or it branches.
+            /// Whether nothing in a stretch ends a run and it does not branch; if so, its length and log gain (nested
+            /// stretches counted as often as they repeat), collecting its members.
             /// </summary>
-            private (long Length, double LogGain)? Unbroken(ImmutableArray<Node> body, List<LayerNode> members)
+            private bool Unbroken(ImmutableArray<Node> body, List<LayerNode> members, out long length, out double logGain)
             {
-                long length = 0;
-                double logGain = 0;
+                length = 0;
+                logGain = 0;
                 foreach (var node in body)
                 {
                     switch (node)
@@ -312,22 +312,22 @@ namespace GradGuard.Analyzers.NetworkModel
                             logGain += logFactor?.Invoke(layer) ?? 0;
                             break;
                         case LayerNode layer when role(layer) == RunRole.Break:
-                            return null;
+                            return false;
                         case RepeatNode repeat:
-                            if (Unbroken(repeat.Body, members) is not { } inner)
+                            if (!Unbroken(repeat.Body, members, out var innerLength, out var innerLogGain))
                             {
-                                return null;
+                                return false;
                             }
 
-                            length = Cap(length + Cap(repeat.Count * inner.Length));
-                            logGain += repeat.Count * inner.LogGain;
+                            length = Cap(length + Cap(repeat.Count * innerLength));
+                            logGain += repeat.Count * innerLogGain;
                             break;
                         case BranchNode:
-                            return null;
+                            return false;
                     }
                 }
 
-                return (length, logGain);
+                return true;
             }
 
             private void End(Run run)

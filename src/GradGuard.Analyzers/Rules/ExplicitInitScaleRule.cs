@@ -76,26 +76,23 @@ namespace GradGuard.Analyzers.Rules
         /// </summary>
         private static string PerLayer(List<double> gains)
         {
-            var groups = new List<(string Gain, int Count)>();
-            foreach (var gain in gains.Select(Format))
+            var formatted = gains.Select(Format).ToList();
+            var groups = new List<string>();
+            for (var start = 0; start < formatted.Count;)
             {
-                if (groups.Count > 0 && groups[groups.Count - 1].Gain == gain)
+                var end = start + 1;
+                while (end < formatted.Count && formatted[end] == formatted[start])
                 {
-                    groups[groups.Count - 1] = (gain, groups[groups.Count - 1].Count + 1);
+                    end++;
                 }
-                else
-                {
-                    groups.Add((gain, 1));
-                }
+
+                groups.Add(end - start == 1 ? formatted[start] : $"{formatted[start]} ×{end - start}");
+                start = end;
             }
 
-            if (groups.Count == 1)
-            {
-                return groups[0].Gain + " per layer";
-            }
-
-            var listed = groups.Take(ListedGroups).Select(group => group.Count == 1 ? group.Gain : $"{group.Gain} ×{group.Count}");
-            return string.Join(", ", listed) + (groups.Count > ListedGroups ? ", …" : string.Empty);
+            return groups.Count == 1
+                ? formatted[0] + " per layer"
+                : string.Join(", ", groups.Take(ListedGroups)) + (groups.Count > ListedGroups ? ", …" : string.Empty);
         }
 
         private static string Format(double value) => FormatPower(Math.Log(value));
