@@ -6,14 +6,16 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace GradGuard.Benchmarks.CallbackTiming
 {
     /// <summary>
-    /// Hands the driver every action an analyzer registers, each wrapped in the clock (those registered on a
+    /// Hands the driver every action GradGuard's analyzers register, each wrapped in the clock (those registered on a
     /// code-block-start context excepted: GradGuard has none). Actions registered here rather than once a compilation
-    /// starts go through a start action, which the driver treats the same way.
+    /// starts go through a start action, which the driver treats the same way. The analyzers share the harness's one
+    /// registration with the driver, so they must agree on concurrency and on generated code.
     /// </summary>
     internal sealed class TimedAnalysisContext : AnalysisContext
     {
         private readonly AnalysisContext context;
         private readonly CallbackClock clock;
+        private GeneratedCodeAnalysisFlags? generatedCodeAnalysis;
 
         public TimedAnalysisContext(AnalysisContext context, CallbackClock clock)
         {
@@ -23,7 +25,16 @@ namespace GradGuard.Benchmarks.CallbackTiming
 
         public override void EnableConcurrentExecution() => context.EnableConcurrentExecution();
 
-        public override void ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags analysisMode) => context.ConfigureGeneratedCodeAnalysis(analysisMode);
+        public override void ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags analysisMode)
+        {
+            if (generatedCodeAnalysis is { } earlier && earlier != analysisMode)
+            {
+                throw new InvalidOperationException($"GradGuard's analyzers configure generated code differently ({earlier}, {analysisMode}); one harness cannot time them as they run.");
+            }
+
+            generatedCodeAnalysis = analysisMode;
+            context.ConfigureGeneratedCodeAnalysis(analysisMode);
+        }
 
         public override void RegisterCompilationStartAction(Action<CompilationStartAnalysisContext> action) =>
             context.RegisterCompilationStartAction(clock.Timed<CompilationStartAnalysisContext>(start => action(new TimedCompilationStartContext(start, clock))));

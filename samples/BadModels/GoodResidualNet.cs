@@ -3,7 +3,10 @@ using static TorchSharp.torch;
 
 namespace BadModels;
 
-/// <summary>The fix for all three: ReLU, He init and a skip connection around every block. No warnings.</summary>
+/// <summary>
+/// The fix for GG0001-GG0003: ReLU, He init and a skip connection around every block, with every layer called through
+/// call(), so its hooks run (GG0006). No diagnostics.
+/// </summary>
 public sealed class GoodResidualNet : nn.Module<Tensor, Tensor>
 {
     private readonly ModuleList<ResidualBlock> blocks = new();
@@ -23,10 +26,10 @@ public sealed class GoodResidualNet : nn.Module<Tensor, Tensor>
     {
         foreach (var block in blocks)
         {
-            x = block.forward(x);
+            x = block.call(x);
         }
 
-        return head.forward(x);
+        return head.call(x);
     }
 }
 
@@ -51,5 +54,5 @@ public sealed class ResidualBlock : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => x + second.forward(nn.functional.relu(first.forward(norm.forward(x)))).relu();
+    public override Tensor forward(Tensor x) => x + second.call(nn.functional.relu(first.call(norm.call(x)))).relu();
 }

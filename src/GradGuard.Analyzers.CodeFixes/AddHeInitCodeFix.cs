@@ -131,7 +131,7 @@ namespace GradGuard.Analyzers.CodeFixes
             foreach (var type in types)
             {
                 var current = tracked.GetCurrentNode(type)!;
-                tracked = tracked.ReplaceNode(current, InitialiseInConstructors(current, fieldLayers.Select(l => current.GetCurrentNode(l)).OfType<InvocationExpressionSyntax>(), TorchName(model, type.SpanStart)));
+                tracked = tracked.ReplaceNode(current, InitialiseInConstructors(current, fieldLayers.Select(l => current.GetCurrentNode(l)).OfType<InvocationExpressionSyntax>(), TorchNames.TorchAt(model, type.SpanStart)));
             }
 
             return tracked;
@@ -271,7 +271,7 @@ namespace GradGuard.Analyzers.CodeFixes
         private static void AddInit(DocumentEditor editor, InvocationExpressionSyntax layer, HashSet<string> takenNames)
         {
             var statement = layer.FirstAncestorOrSelf<StatementSyntax>()!;
-            var torch = TorchName(editor.SemanticModel, statement.SpanStart);
+            var torch = TorchNames.TorchAt(editor.SemanticModel, statement.SpanStart);
             if (layer.Parent is EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax declarator } && statement is LocalDeclarationStatementSyntax)
             {
                 InsertAround(editor, statement, before: Enumerable.Empty<StatementSyntax>(), after: InitUnderNoGrad(torch, SyntaxFactory.IdentifierName(declarator.Identifier.ValueText)));
@@ -332,16 +332,6 @@ namespace GradGuard.Analyzers.CodeFixes
                     expression: SyntaxFactory.ParseExpression($"{torch}.no_grad()"),
                     statement: SyntaxFactory.Block(SyntaxFactory.ExpressionStatement(init)))
                 .WithAdditionalAnnotations(Formatter.Annotation);
-        }
-
-        /// <summary>The shortest way to name <c>TorchSharp.torch</c> that binds at the statement, given the file's usings.</summary>
-        private static string TorchName(SemanticModel model, int position)
-        {
-            var torch = model.Compilation.GetTypeByMetadataName("TorchSharp.torch");
-            return new[] { "torch", "TorchSharp.torch" }.FirstOrDefault(candidate =>
-                SymbolEqualityComparer.Default.Equals(
-                    model.GetSpeculativeSymbolInfo(position, SyntaxFactory.ParseExpression(candidate), SpeculativeBindingOption.BindAsExpression).Symbol,
-                    torch)) ?? "global::TorchSharp.torch";
         }
 
         private static string FreshLocalName(SemanticModel model, InvocationExpressionSyntax layer, StatementSyntax statement, HashSet<string> takenNames)

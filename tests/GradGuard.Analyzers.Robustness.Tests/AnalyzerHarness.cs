@@ -60,7 +60,7 @@ internal static class AnalyzerHarness
         catch (OperationCanceledException)
         {
             problems.Add($"{name}: the analyzers ran longer than {Bound.TotalSeconds} s");
-            return new HarnessRun(problems, 0, 0);
+            return new HarnessRun(problems, 0, 0, []);
         }
 
         foreach (var diagnostic in diagnostics)
@@ -88,7 +88,7 @@ internal static class AnalyzerHarness
             }
         }
 
-        return new HarnessRun(problems, ours.Count, fixes);
+        return new HarnessRun(problems, ours.Count, fixes, ours.Select(diagnostic => diagnostic.Id).Distinct().Order().ToList());
     }
 
     /// <returns>How many code actions were computed.</returns>
@@ -144,5 +144,5 @@ internal static class AnalyzerHarness
         .ToImmutableArray();
 }
 
-/// <summary>What one harness run found: problems (empty when all is well), GradGuard diagnostics reported, and code actions computed.</summary>
-internal sealed record HarnessRun(IReadOnlyList<string> Problems, int Diagnostics, int FixesComputed);
+/// <summary>What one harness run found: problems (empty when all is well), GradGuard diagnostics reported, code actions computed, and the rules reported.</summary>
+internal sealed record HarnessRun(IReadOnlyList<string> Problems, int Diagnostics, int FixesComputed, IReadOnlyList<string> RuleIds);

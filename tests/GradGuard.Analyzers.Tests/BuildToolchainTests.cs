@@ -20,7 +20,7 @@ public sealed class BuildToolchainTests(ToolchainFixture toolchain) : IClassFixt
         Assert.Contains("error GG0001", build.Output);
         var log = File.ReadAllText(sarif);
         Assert.Contains("\"version\": \"2.1.0\"", log);
-        foreach (var rule in new[] { "GG0001", "GG0002", "GG0003" })
+        foreach (var rule in new[] { "GG0001", "GG0002", "GG0003", "GG0004", "GG0006", "GG0007" })
         {
             Assert.Contains($"\"ruleId\": \"{rule}\"", log);
         }

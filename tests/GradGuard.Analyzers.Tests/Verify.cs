@@ -1,9 +1,12 @@
+extern alias monitor;
+
 using System.Collections.Immutable;
 using GradGuard.Analyzers;
 using GradGuard.Tests.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp.Testing;
+using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Testing;
 
 namespace GradGuard.Analyzers.Tests;
@@ -19,7 +22,7 @@ internal static class Verify
         new PackageIdentity("Microsoft.NETCore.App.Ref", "8.0.31"),
         Path.Combine("ref", "net8.0"));
 
-    private static readonly MetadataReference TorchSharp = MetadataReference.CreateFromFile(typeof(global::TorchSharp.torch).Assembly.Location);
+    internal static readonly MetadataReference TorchSharp = MetadataReference.CreateFromFile(typeof(global::TorchSharp.torch).Assembly.Location);
 
     /// <summary>Checks the diagnostics in <paramref name="markup"/> (<c>{|GG0001:...|}</c>), with optional .editorconfig lines.</summary>
     public static async Task Diagnostics(string markup, params string[] editorConfig)
@@ -64,6 +67,60 @@ internal static class Verify
         await test.RunAsync();
     }
 
+    /// <summary>
+    /// A test of <typeparamref name="TAnalyzer"/> over <paramref name="markup"/> (with optional .editorconfig lines), for
+    /// tests that add expected diagnostics, files or references before running it.
+    /// </summary>
+    public static CSharpAnalyzerTest<TAnalyzer, DefaultVerifier> AnalyzerTest<TAnalyzer>(string markup, params string[] editorConfig)
+        where TAnalyzer : DiagnosticAnalyzer, new()
+    {
+        var test = new CSharpAnalyzerTest<TAnalyzer, DefaultVerifier>();
+        Configure(test, markup, editorConfig);
+        return test;
+    }
+
+    /// <summary>Checks the diagnostics <typeparamref name="TAnalyzer"/> reports in <paramref name="markup"/>.</summary>
+    public static Task Diagnostics<TAnalyzer>(string markup, params string[] editorConfig)
+        where TAnalyzer : DiagnosticAnalyzer, new() =>
+        AnalyzerTest<TAnalyzer>(markup, editorConfig).RunAsync();
+
+    /// <summary>A fix test of <typeparamref name="TFix"/> over <typeparamref name="TAnalyzer"/>'s diagnostics, one by one and with Fix All.</summary>
+    public static CSharpCodeFixTest<TAnalyzer, TFix, DefaultVerifier> FixTest<TAnalyzer, TFix>(string markup, string fixedSource, params string[] editorConfig)
+        where TAnalyzer : DiagnosticAnalyzer, new()
+        where TFix : CodeFixProvider, new()
+    {
+        var test = new CSharpCodeFixTest<TAnalyzer, TFix, DefaultVerifier> { FixedCode = Usings + fixedSource };
+        Configure(test, markup, editorConfig);
+        test.FixedState.AdditionalReferences.Add(TorchSharp);
+        return test;
+    }
+
+    /// <summary>Checks <typeparamref name="TFix"/> turns <paramref name="markup"/> into <paramref name="fixedSource"/>.</summary>
+    public static Task Fix<TAnalyzer, TFix>(string markup, string fixedSource, params string[] editorConfig)
+        where TAnalyzer : DiagnosticAnalyzer, new()
+        where TFix : CodeFixProvider, new() =>
+        FixTest<TAnalyzer, TFix>(markup, fixedSource, editorConfig).RunAsync();
+
+    /// <summary>Compiles the test's sources against GradGuard.TorchSharp too, as a project that uses the monitor.</summary>
+    public static TTest WithMonitorReference<TTest>(this TTest test)
+        where TTest : AnalyzerTest<DefaultVerifier>
+    {
+        test.TestState.AdditionalReferences.AddRange(MonitorReferences);
+        if (test is CodeFixTest<DefaultVerifier> fixTest)
+        {
+            fixTest.FixedState.AdditionalReferences.AddRange(MonitorReferences);
+        }
+
+        return test;
+    }
+
+    /// <summary>GradGuard.TorchSharp, and the logging abstractions its API names, which the compiler needs to bind calls to the monitor.</summary>
+    internal static readonly MetadataReference[] MonitorReferences =
+    {
+        MetadataReference.CreateFromFile(typeof(monitor::GradGuard.TorchSharp.GradientMonitor).Assembly.Location),
+        MetadataReference.CreateFromFile(typeof(Microsoft.Extensions.Logging.ILogger).Assembly.Location),
+    };
+
     private static void Configure(AnalyzerTest<DefaultVerifier> test, string markup, string[] editorConfig)
     {
         ConfigureCompilation(test);
@@ -78,5 +135,38 @@ internal static class Verify
     {
         test.ReferenceAssemblies = Net80;
         test.TestState.AdditionalReferences.Add(TorchSharp);
+    }
+}
+
+/// <summary>Small conveniences for adding to a test before running it.</summary>
+internal static class AnalyzerTestExtensions
+{
+    public static TTest Expecting<TTest>(this TTest test, params DiagnosticResult[] expected)
+        where TTest : AnalyzerTest<DefaultVerifier>
+    {
+        test.ExpectedDiagnostics.AddRange(expected);
+        return test;
+    }
+
+    /// <summary>Markup like <c>{|GG0007:...|}</c> stands for the first of a rule's descriptors (GG0007 has two).</summary>
+    public static TTest WithFirstDescriptorForMarkup<TTest>(this TTest test)
+        where TTest : AnalyzerTest<DefaultVerifier>
+    {
+        test.MarkupOptions |= MarkupOptions.UseFirstDescriptor;
+        return test;
+    }
+
+    public static TTest WithCodeFixTestBehaviors<TTest>(this TTest test, CodeFixTestBehaviors behaviors)
+        where TTest : CodeFixTest<DefaultVerifier>
+    {
+        test.CodeFixTestBehaviors |= behaviors;
+        return test;
+    }
+
+    public static TTest WithSource<TTest>(this TTest test, string path, string source)
+        where TTest : AnalyzerTest<DefaultVerifier>
+    {
+        test.TestState.Sources.Add((path, source));
+        return test;
     }
 }

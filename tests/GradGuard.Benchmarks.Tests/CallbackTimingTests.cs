@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
-using GradGuard.Analyzers;
 using GradGuard.Benchmarks.Analyzers;
 using GradGuard.Benchmarks.CallbackTiming;
 using GradGuard.Tests.Shared;
@@ -34,6 +33,33 @@ public sealed class CallbackTimingTests : IDisposable
                 nn.Linear(8, 8), nn.Sigmoid(), nn.Linear(8, 8), nn.Sigmoid(),
                 nn.Linear(8, 8), nn.Sigmoid(), nn.Linear(8, 8), nn.Sigmoid(), nn.Linear(8, 1));
         }
+
+        class Recurrent : Module<Tensor, Tensor>
+        {
+            private readonly GRU gru = nn.GRU(8, 8);
+            private readonly List<Linear> heads = new() { nn.Linear(8, 1) };
+            public Recurrent() : base(nameof(Recurrent)) => RegisterComponents();
+            public override Tensor forward(Tensor x) => heads[0].forward(gru.call(x).Item1);
+        }
+
+        class Unregistered : Module<Tensor, Tensor>
+        {
+            private readonly Linear fc = nn.Linear(8, 1);
+            public Unregistered() : base(nameof(Unregistered)) { }
+            public override Tensor forward(Tensor x) => fc.call(x);
+        }
+
+        static class Training
+        {
+            static void Train(Tensor x, Tensor y)
+            {
+                var model = new Recurrent();
+                var optimizer = torch.optim.Adam(model.parameters());
+                nn.functional.mse_loss(model.call(x), y).backward();
+                optimizer.step();
+                torch.optim.SGD(new Unregistered().parameters(), 0.1);
+            }
+        }
         """;
 
     private readonly string resultFile = Path.Combine(Path.GetTempPath(), $"gradguard-callback-timing-{Guid.NewGuid():N}.txt");
@@ -43,14 +69,13 @@ public sealed class CallbackTimingTests : IDisposable
     {
         var compilation = Compile(ReluStack);
 
-        var direct = await DiagnosticsOf(compilation, new GradientFlowAnalyzer());
-        var timed = await DiagnosticsOf(compilation, new CallbackTimedGradientFlowAnalyzer());
+        var direct = await DiagnosticsOf(compilation, AnalyzerSets.GradGuard());
+        var timed = await DiagnosticsOf(compilation, ImmutableArray.Create<DiagnosticAnalyzer>(new CallbackTimedGradGuardAnalyzers()));
 
-        Assert.Contains(direct, diagnostic => diagnostic.Id == "GG0001");
-        Assert.Contains(direct, diagnostic => diagnostic.Id == "GG0002");
+        Assert.Equal(new[] { "GG0001", "GG0002", "GG0004", "GG0006", "GG0007" }, direct.Select(diagnostic => diagnostic.Id).Distinct().Order());
         Assert.Equal(Described(direct), Described(timed));
 
-        var figures = CallbackTimedGradientFlowAnalyzer.ReadResults(resultFile);
+        var figures = CallbackTimedGradGuardAnalyzers.ReadResults(resultFile);
         Assert.InRange(figures["gradguard_callbacks_cpu_ms"], double.Epsilon, figures["compiler_process_cpu_ms"]);
         Assert.InRange(figures["gradguard_callbacks_jit_ms"], 0, double.MaxValue);
         Assert.Equal(Environment.ProcessId, figures["compiler_process_id"]);
@@ -67,12 +92,12 @@ public sealed class CallbackTimingTests : IDisposable
     private static IEnumerable<string> Described(ImmutableArray<Diagnostic> diagnostics) =>
         diagnostics.Select(diagnostic => $"{diagnostic.Id} {diagnostic.Location.GetLineSpan()}").Order();
 
-    private Task<ImmutableArray<Diagnostic>> DiagnosticsOf(Compilation compilation, DiagnosticAnalyzer analyzer) =>
+    private Task<ImmutableArray<Diagnostic>> DiagnosticsOf(Compilation compilation, ImmutableArray<DiagnosticAnalyzer> analyzers) =>
         compilation.WithAnalyzers(
-                ImmutableArray.Create(analyzer),
+                analyzers,
                 new AnalyzerOptions(
                     ImmutableArray<AdditionalText>.Empty,
-                    new GlobalOptionsProvider($"build_property.{CallbackTimedGradientFlowAnalyzer.ResultFileProperty}", resultFile)))
+                    new GlobalOptionsProvider($"build_property.{CallbackTimedGradGuardAnalyzers.ResultFileProperty}", resultFile)))
             .GetAnalyzerDiagnosticsAsync();
 
     /// <summary>The one global option an MSBuild property made visible to the compiler becomes.</summary>

@@ -27,9 +27,9 @@ internal static partial class RealBuildOverhead
         var without = new BuildConfiguration("without_gradguard", Analyzer: null, ReportsNothing: false);
         var with = new BuildConfiguration("with_gradguard", analyzerPath, ReportsNothing: false);
 
-        // The generated models are full of flagged networks (about four warnings a file), and MSBuild logging thousands
-        // of warnings costs the Csc task time of its own; the same analysis with every threshold out of reach tells
-        // the analysis from the logging.
+        // The generated models are full of flagged networks (about four warnings a file) and of forward() calls (GG0006,
+        // information), and MSBuild logging thousands of diagnostics costs the Csc task time of its own; the same
+        // analysis with every threshold out of reach tells the analysis from the logging.
         var reportingNothing = new BuildConfiguration("with_gradguard_reporting_nothing", analyzerPath, ReportsNothing: true);
         var configurations = new[] { without, with, reportingNothing };
 
@@ -69,6 +69,11 @@ internal static partial class RealBuildOverhead
             summary.AddRatio($"{prefix}.ratio", RoundByRound(times[with], times[without]));
             summary.AddRatio($"{prefix}.reporting_nothing_ratio", RoundByRound(times[reportingNothing], times[without]));
             summary.Add($"{prefix}.gradguard_reported_ms", report.GradGuardMilliseconds, "F0");
+            foreach (var (analyzer, milliseconds) in report.MillisecondsByAnalyzer)
+            {
+                summary.Add($"{prefix}.{analyzer}.reported_ms", milliseconds, "F0");
+            }
+
             summary.Add($"{prefix}.analyzers_reported_ms", report.AllAnalyzersMilliseconds, "F0");
             summary.Add($"{prefix}.gradguard_diagnostics", report.GradGuardDiagnostics);
             gradGuardMicrosecondsPerFile[files] = report.GradGuardMilliseconds * 1000 / files;
@@ -137,7 +142,7 @@ internal static partial class RealBuildOverhead
     /// <summary>One way of building the project: with or without GradGuard, and whether its rules can fire.</summary>
     private sealed record BuildConfiguration(string Name, string? Analyzer, bool ReportsNothing);
 
-    /// <summary>What <see cref="CallbackTimedGradientFlowAnalyzer"/> measured in the compiler process up to the end of a build.</summary>
+    /// <summary>What <see cref="CallbackTimedGradGuardAnalyzers"/> measured in the compiler process up to the end of a build.</summary>
     private sealed record CallbackTiming(
         double GradGuardCallbacksCpuMilliseconds,
         double GradGuardCallbacksJitMilliseconds,
@@ -152,8 +157,8 @@ internal static partial class RealBuildOverhead
         };
     }
 
-    /// <summary>The compiler's account of the analyzers' time in one build, and the GradGuard diagnostics it found.</summary>
-    private sealed record AnalyzerReport(double GradGuardMilliseconds, double AllAnalyzersMilliseconds, int GradGuardDiagnostics);
+    /// <summary>The compiler's account of the analyzers' time in one build, GradGuard's split by analyzer, and the GradGuard diagnostics it found.</summary>
+    private sealed record AnalyzerReport(double GradGuardMilliseconds, IReadOnlyList<(string Analyzer, double Milliseconds)> MillisecondsByAnalyzer, double AllAnalyzersMilliseconds, int GradGuardDiagnostics);
 
     /// <summary>A generated project in a temporary folder, deleted on dispose.</summary>
     private sealed class SdkProject : IDisposable
@@ -203,22 +208,25 @@ internal static partial class RealBuildOverhead
             string output = Build(analyzer, "-p:ReportAnalyzer=true", "-v:d", $"-p:ErrorLog={sarifFile}");
             return new AnalyzerReport(
                 GradGuardMilliseconds: 1000 * Seconds(GradGuardTime(), output, "GradGuard's time in the analyzer report"),
+                MillisecondsByAnalyzer: GradGuardAnalyzerTime().Matches(output)
+                    .Select(match => (match.Groups[2].Value, match.Groups[1].Value.StartsWith('<') ? 0 : 1000 * double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)))
+                    .ToList(),
                 AllAnalyzersMilliseconds: 1000 * Seconds(TotalAnalyzerTime(), output, "the total analyzer time in the analyzer report"),
                 GradGuardDiagnostics: CountGradGuardResults());
         }
 
         /// <summary>
-        /// Builds with GradGuard run through <see cref="CallbackTimedGradientFlowAnalyzer"/>, in a compiler process of
+        /// Builds with GradGuard run through <see cref="CallbackTimedGradGuardAnalyzers"/>, in a compiler process of
         /// the build's own or in the compiler server, and reads what it measured.
         /// </summary>
         public CallbackTiming CallbackTimingBuild(bool compilerServer)
         {
-            var timingAnalyzer = typeof(CallbackTimedGradientFlowAnalyzer).Assembly.Location;
+            var timingAnalyzer = typeof(CallbackTimedGradGuardAnalyzers).Assembly.Location;
             File.Delete(callbackTimingFile);
             string output = Build(
                 analyzer: null,
                 $"-p:GradGuardCallbackTimingAnalyzer={timingAnalyzer}",
-                $"-p:{CallbackTimedGradientFlowAnalyzer.ResultFileProperty}={callbackTimingFile}",
+                $"-p:{CallbackTimedGradGuardAnalyzers.ResultFileProperty}={callbackTimingFile}",
                 $"-p:UseSharedCompilation={compilerServer}");
             if (!File.Exists(callbackTimingFile))
             {
@@ -227,7 +235,7 @@ internal static partial class RealBuildOverhead
                     $"The callback timing harness wrote no figures; what the build said of the analyzers:\n{string.Join('\n', analyzerFailures)}");
             }
 
-            var figures = CallbackTimedGradientFlowAnalyzer.ReadResults(callbackTimingFile);
+            var figures = CallbackTimedGradGuardAnalyzers.ReadResults(callbackTimingFile);
             return new CallbackTiming(
                 figures["gradguard_callbacks_cpu_ms"],
                 figures["gradguard_callbacks_jit_ms"],
@@ -311,7 +319,7 @@ internal static partial class RealBuildOverhead
               </ItemGroup>
               <ItemGroup Condition="'$(GradGuardCallbackTimingAnalyzer)' != ''">
                 <Analyzer Include="$(GradGuardCallbackTimingAnalyzer)" />
-                <CompilerVisibleProperty Include="{CallbackTimedGradientFlowAnalyzer.ResultFileProperty}" />
+                <CompilerVisibleProperty Include="{CallbackTimedGradGuardAnalyzers.ResultFileProperty}" />
               </ItemGroup>
               <ItemGroup Condition="'$(GradGuardReportsNothing)' == 'true'">
                 <GlobalAnalyzerConfigFiles Include="{ReportsNothingConfig}" />
@@ -319,11 +327,14 @@ internal static partial class RealBuildOverhead
             </Project>
             """;
 
+        // GG0006 has no threshold to put out of reach: it is switched off, which leaves out its check of forward() calls.
+        // GG0004 and GG0007 find nothing to report in the generated models.
         private static string ReportsNothingSettings() => """
             is_global = true
             gradguard.GG0001.min_saturating_layers = 1000000
             gradguard.GG0002.min_relu_layers = 1000000
             gradguard.GG0003.min_plain_depth = 1000000
+            dotnet_diagnostic.GG0006.severity = none
             """;
 
         private static string TorchSharpVersion() => typeof(global::TorchSharp.torch).Assembly.GetName().Version!.ToString(3);
@@ -332,8 +343,13 @@ internal static partial class RealBuildOverhead
     [GeneratedRegex(@"^\s+(\d+) ms\s+Csc\s+\d+ calls", RegexOptions.Multiline)]
     private static partial Regex CscTaskTime();
 
-    [GeneratedRegex(@"^\s+(<?[\d.]+)\s+\S+\s+GradGuard\.Analyzers\.GradientFlowAnalyzer", RegexOptions.Multiline)]
+    // The assembly's line, which sums all of GradGuard's analyzers: "  0.403   43   GradGuard.Analyzers, Version=0.1.0.0, ...".
+    [GeneratedRegex(@"^\s+(<?[\d.]+)\s+\S+\s+GradGuard\.Analyzers, Version=", RegexOptions.Multiline)]
     private static partial Regex GradGuardTime();
+
+    // One line an analyzer: "  0.181   19      GradGuard.Analyzers.GradientFlowAnalyzer (GG0001, GG0002, GG0003)".
+    [GeneratedRegex(@"^\s+(<?[\d.]+)\s+\S+\s+GradGuard\.Analyzers\.(\w+) \(", RegexOptions.Multiline)]
+    private static partial Regex GradGuardAnalyzerTime();
 
     [GeneratedRegex(@"Total analyzer execution time: ([\d.]+) seconds", RegexOptions.Multiline)]
     private static partial Regex TotalAnalyzerTime();

@@ -6,7 +6,7 @@ namespace GradGuard.Analyzers.NetworkModel
     /// TorchSharp's symbols, resolved once per compilation. Every classification binds to these symbols,
     /// so a user type that happens to be called <c>Sigmoid</c> is never taken for TorchSharp's.
     /// </summary>
-    internal sealed class TorchSymbols
+    internal sealed partial class TorchSymbols
     {
         // Switches rather than dictionaries: the C# compiler turns them into jumps on the name's length and characters,
         // and they leave no generic collection over LayerKind for the JIT to compile afresh in every compiler process.

@@ -12,8 +12,8 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace GradGuard.Benchmarks.CallbackTiming
 {
     /// <summary>
-    /// Stands in for GradGuard.Analyzers in a real build: runs GradGuard's <c>GradientFlowAnalyzer</c> unchanged, through
-    /// contexts that time each of its callbacks in CPU time on the callback's thread, and at the end of the
+    /// Stands in for GradGuard.Analyzers in a real build: runs every analyzer of GradGuard.Analyzers unchanged, through
+    /// contexts that time each of their callbacks in CPU time on the callback's thread, and at the end of the
     /// compilation writes that total beside the compiler process's own CPU time to the file named by the MSBuild
     /// property <see cref="ResultFileProperty"/>, both since the process started. Both come from the same build, so
     /// their ratio is free of the scatter between builds that a with/without comparison has to average away. It covers GradGuard's own code and the compiler work it asks for (binding,
@@ -25,23 +25,33 @@ namespace GradGuard.Benchmarks.CallbackTiming
     /// totals is then what the second one took.
     /// </remarks>
     [DiagnosticAnalyzer(LanguageNames.CSharp)]
-    public sealed class CallbackTimedGradientFlowAnalyzer : DiagnosticAnalyzer
+    public sealed class CallbackTimedGradGuardAnalyzers : DiagnosticAnalyzer
     {
         public const string ResultFileProperty = "GradGuardCallbackTimingFile";
 
         // Loaded once a process: a compiler server creates analyzers anew for each build, and a fresh copy of the
         // assembly would be JIT-compiled afresh each time.
-        private static readonly Lazy<Type> GradGuardAnalyzerType = new(LoadGradGuardAnalyzerType);
+        private static readonly Lazy<Type[]> GradGuardAnalyzerTypes = new(LoadGradGuardAnalyzerTypes);
 
         // One clock a process, whether the server creates analyzers anew for each build or keeps them.
         private static readonly CallbackClock Clock = new();
 
-        private readonly DiagnosticAnalyzer gradGuard = (DiagnosticAnalyzer)Activator.CreateInstance(GradGuardAnalyzerType.Value)!;
+        private readonly DiagnosticAnalyzer[] gradGuard = GradGuardAnalyzerTypes.Value.Select(type => (DiagnosticAnalyzer)Activator.CreateInstance(type)!).ToArray();
 
-        public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => gradGuard.SupportedDiagnostics;
+        public CallbackTimedGradGuardAnalyzers() => SupportedDiagnostics = gradGuard.SelectMany(analyzer => analyzer.SupportedDiagnostics).ToImmutableArray();
+
+        public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; }
 
         public override void Initialize(AnalysisContext context)
         {
+            // GradGuard's analyzers register first: the driver runs an analyzer's actions of one kind in the order they
+            // were registered, so the figures are written after GradGuard's own compilation-end actions (GG0007's) ran.
+            var timed = new TimedAnalysisContext(context, Clock);
+            foreach (var analyzer in gradGuard)
+            {
+                analyzer.Initialize(timed);
+            }
+
             context.RegisterCompilationStartAction(start =>
             {
                 if (!start.Options.AnalyzerConfigOptionsProvider.GlobalOptions.TryGetValue($"build_property.{ResultFileProperty}", out var resultFile)
@@ -60,7 +70,6 @@ namespace GradGuard.Benchmarks.CallbackTiming
                     Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds,
                     Process.GetCurrentProcess().Id)));
             });
-            gradGuard.Initialize(new TimedAnalysisContext(context, Clock));
         }
 
         /// <summary>The figures a build wrote to <paramref name="resultFile"/>, by name.</summary>
@@ -69,13 +78,18 @@ namespace GradGuard.Benchmarks.CallbackTiming
                 .Select(line => line.Split('='))
                 .ToDictionary(pair => pair[0], pair => double.Parse(pair[1], CultureInfo.InvariantCulture));
 
-        private static Type LoadGradGuardAnalyzerType()
+        /// <summary>Every analyzer of GradGuard.Analyzers, found as the compiler finds them: by their attribute.</summary>
+        private static Type[] LoadGradGuardAnalyzerTypes()
         {
-            using var embedded = typeof(CallbackTimedGradientFlowAnalyzer).Assembly.GetManifestResourceStream("GradGuard.Analyzers.dll")
+            using var embedded = typeof(CallbackTimedGradGuardAnalyzers).Assembly.GetManifestResourceStream("GradGuard.Analyzers.dll")
                 ?? throw new InvalidOperationException("GradGuard.Analyzers.dll is not embedded in the callback timing harness.");
             using var copy = new MemoryStream();
             embedded.CopyTo(copy);
-            return Assembly.Load(copy.ToArray()).GetType("GradGuard.Analyzers.GradientFlowAnalyzer", throwOnError: true)!;
+            var types = Assembly.Load(copy.ToArray()).GetTypes()
+                .Where(type => !type.IsAbstract && typeof(DiagnosticAnalyzer).IsAssignableFrom(type) && type.GetCustomAttributes(typeof(DiagnosticAnalyzerAttribute), inherit: false).Length > 0)
+                .OrderBy(type => type.FullName, StringComparer.Ordinal)
+                .ToArray();
+            return types.Length > 0 ? types : throw new InvalidOperationException("GradGuard.Analyzers.dll holds no analyzer.");
         }
     }
 }

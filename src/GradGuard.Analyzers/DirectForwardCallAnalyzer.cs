@@ -1,0 +1,60 @@
+using System.Collections.Immutable;
+using System.Linq;
+using GradGuard.Analyzers.NetworkModel;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
+
+namespace GradGuard.Analyzers
+{
+    /// <summary>
+    /// GG0006: <c>m.forward(x)</c> on a TorchSharp module runs none of its forward hooks; <c>m.call(x)</c> does. Only
+    /// <c>base.forward(...)</c> inside an override of <c>forward</c> is left alone: that is how an override extends it.
+    /// </summary>
+    [DiagnosticAnalyzer(LanguageNames.CSharp)]
+    public sealed class DirectForwardCallAnalyzer : TorchSharpAnalyzer
+    {
+        private const string MonitorAssembly = "GradGuard.TorchSharp";
+
+        public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(RuleIds.DirectForwardCallRule);
+
+        private protected override void Start(CompilationStartAnalysisContext start, TorchSymbols torch)
+        {
+            // The monitor sees a layer only through its forward hooks: with it in the project, a bypassed layer is a
+            // layer the monitor silently leaves out.
+            var severity = start.Compilation.ReferencedAssemblyNames.Any(assembly => assembly.Name == MonitorAssembly)
+                ? DiagnosticSeverity.Warning
+                : DiagnosticSeverity.Info;
+            RegisterCallAction(start, new[] { "forward" }, (file, call) => Analyze(file, call, torch, severity));
+        }
+
+        private static void Analyze(SemanticModelAnalysisContext context, InvocationExpressionSyntax invocation, TorchSymbols torch, DiagnosticSeverity severity)
+        {
+            if (CalledName(invocation) is not { } name
+                || IsBaseCallInsideForwardOverride(invocation)
+                || context.SemanticModel.GetSymbolInfo(invocation, context.CancellationToken).Symbol is not IMethodSymbol method
+                || !torch.IsModuleForward(method))
+            {
+                return;
+            }
+
+            // The squiggle covers the receiver and the name, m.forward or m?.forward, not the arguments.
+            var conditional = invocation.Expression is MemberBindingExpressionSyntax ? invocation.FirstAncestorOrSelf<ConditionalAccessExpressionSyntax>() : null;
+            var (receiver, start) = invocation.Expression switch
+            {
+                MemberAccessExpressionSyntax access => (access.Expression.ToString(), access.SpanStart),
+                _ when conditional is not null => (conditional.Expression.ToString(), conditional.SpanStart),
+                _ => ("this", name.SpanStart),
+            };
+            var location = Location.Create(invocation.SyntaxTree, TextSpan.FromBounds(start, name.Span.End));
+            context.ReportDiagnostic(Diagnostic.Create(RuleIds.DirectForwardCallRule, location, severity, additionalLocations: null, properties: null, receiver));
+        }
+
+        private static bool IsBaseCallInsideForwardOverride(InvocationExpressionSyntax invocation) =>
+            invocation.Expression is MemberAccessExpressionSyntax { Expression: BaseExpressionSyntax }
+            && invocation.FirstAncestorOrSelf<MethodDeclarationSyntax>() is { Identifier.ValueText: "forward" } method
+            && method.Modifiers.Any(SyntaxKind.OverrideKeyword);
+    }
+}

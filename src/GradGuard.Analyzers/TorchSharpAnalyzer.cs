@@ -1,0 +1,116 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using GradGuard.Analyzers.NetworkModel;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace GradGuard.Analyzers
+{
+    /// <summary>
+    /// An analyzer of GradGuard's that reads TorchSharp code apart from the network model: it starts only in compilations
+    /// that reference TorchSharp, and never looks at generated code.
+    /// </summary>
+    /// <remarks>
+    /// Generated code is kept out as <see cref="GradientFlowAnalyzer"/> keeps it out: the driver does not run the actions on
+    /// generated files, and declarations marked <c>[GeneratedCode]</c> are skipped here, so the driver needs no filter of its
+    /// own on reports (one that scans a file's declarations on its first report). One setting for all of GradGuard's
+    /// analyzers also lets the callback timing harness run them as one.
+    /// </remarks>
+    public abstract class TorchSharpAnalyzer : DiagnosticAnalyzer
+    {
+        public sealed override void Initialize(AnalysisContext context)
+        {
+            context.EnableConcurrentExecution();
+            context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.ReportDiagnostics);
+            context.RegisterCompilationStartAction(start =>
+            {
+                if (TorchSymbols.Resolve(start.Compilation) is { } torch)
+                {
+                    Start(start, torch);
+                }
+            });
+        }
+
+        /// <summary>Registers the analyzer's actions for a compilation that references TorchSharp.</summary>
+        private protected abstract void Start(CompilationStartAnalysisContext start, TorchSymbols torch);
+
+        /// <summary>
+        /// Runs <paramref name="action"/> on every call in hand-written code of a method named one of <paramref name="names"/>:
+        /// <c>m.forward(x)</c>, <c>m?.forward(x)</c>, <c>forward(x)</c>.
+        /// </summary>
+        /// <remarks>
+        /// The calls are found by looking for the names in the file's text and asking the tree for the token at each hit,
+        /// not by walking every node of the file, which costs more than everything else these analyzers do. It runs as a
+        /// semantic-model action: in a build the driver runs it once the compiler has compiled every method body of the file
+        /// and left the bound trees in the shared semantic model, so binding a call here binds nothing a second time.
+        /// </remarks>
+        private protected static void RegisterCallAction(
+            CompilationStartAnalysisContext start, string[] names, Action<SemanticModelAnalysisContext, InvocationExpressionSyntax> action)
+        {
+            var generatedCode = start.Compilation.GetTypeByMetadataName("System.CodeDom.Compiler.GeneratedCodeAttribute");
+            start.RegisterSemanticModelAction(file =>
+            {
+                var root = file.SemanticModel.SyntaxTree.GetRoot(file.CancellationToken);
+                foreach (var call in names.SelectMany(name => CallsNamed(root, name, file.CancellationToken)))
+                {
+                    if (!call.Ancestors().Any(node => IsGeneratedDeclaration(node, generatedCode, file.SemanticModel, file.CancellationToken)))
+                    {
+                        action(file, call);
+                    }
+                }
+            });
+        }
+
+        /// <summary>The calls inside <paramref name="scope"/> of a method named <paramref name="name"/>, found through the text.</summary>
+        private protected static IEnumerable<InvocationExpressionSyntax> CallsNamed(SyntaxNode scope, string name, CancellationToken cancellationToken)
+        {
+            var text = scope.SyntaxTree.GetText(cancellationToken).ToString();
+            var end = scope.Span.End;
+            for (int at = text.IndexOf(name, scope.SpanStart, scope.Span.Length, StringComparison.Ordinal);
+                 at >= 0 && at + name.Length <= end;
+                 at = text.IndexOf(name, at + name.Length, end - at - name.Length, StringComparison.Ordinal))
+            {
+                if (scope.FindToken(at).Parent is SimpleNameSyntax { Identifier.ValueText: var found } called
+                    && found == name
+                    && called.SpanStart == at
+                    && CallOf(called) is { } call)
+                {
+                    yield return call;
+                }
+            }
+        }
+
+        /// <summary>The call whose method a name names: the name itself, <c>m.name</c> or <c>m?.name</c> before the arguments.</summary>
+        private static InvocationExpressionSyntax? CallOf(SimpleNameSyntax name) => name.Parent switch
+        {
+            InvocationExpressionSyntax call when call.Expression == name => call,
+            MemberAccessExpressionSyntax access when access.Name == name => access.Parent as InvocationExpressionSyntax is { } call && call.Expression == access ? call : null,
+            MemberBindingExpressionSyntax binding when binding.Name == name => binding.Parent as InvocationExpressionSyntax is { } call && call.Expression == binding ? call : null,
+            _ => null,
+        };
+
+        /// <summary>The name a call calls: the <c>forward</c> of <c>m.forward</c>, <c>m?.forward</c>, <c>forward</c>.</summary>
+        private protected static SimpleNameSyntax? CalledName(InvocationExpressionSyntax call) => call.Expression switch
+        {
+            MemberAccessExpressionSyntax access => access.Name,
+            MemberBindingExpressionSyntax binding => binding.Name,
+            SimpleNameSyntax name => name,
+            _ => null,
+        };
+
+        /// <summary>
+        /// A declaration marked <c>[GeneratedCode]</c>. Only declarations with attributes of their own, or parts of partial
+        /// types, whose other parts may have them, are asked for their symbol.
+        /// </summary>
+        private static bool IsGeneratedDeclaration(SyntaxNode node, INamedTypeSymbol? generatedCode, SemanticModel model, CancellationToken cancellationToken) =>
+            generatedCode is not null
+            && node is BaseTypeDeclarationSyntax or BaseMethodDeclarationSyntax or BasePropertyDeclarationSyntax
+            && (((MemberDeclarationSyntax)node).AttributeLists.Count > 0 || ((MemberDeclarationSyntax)node).Modifiers.Any(SyntaxKind.PartialKeyword))
+            && model.GetDeclaredSymbol(node, cancellationToken) is { } symbol
+            && symbol.GetAttributes().Any(attribute => SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, generatedCode));
+    }
+}
