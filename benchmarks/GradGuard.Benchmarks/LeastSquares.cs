@@ -2,6 +2,13 @@ namespace GradGuard.Benchmarks;
 
 internal static class LeastSquares
 {
+    /// <summary>
+    /// The coefficients that minimise the squared relative error of <c>Σ coefficient·x</c> against y: every observation
+    /// weighs the same whatever its size.
+    /// </summary>
+    public static double[] FitRelative(IReadOnlyList<(double[] X, double Y)> observations) =>
+        Fit(observations.Select(observation => (observation.X.Select(x => x / observation.Y).ToArray(), 1.0)).ToList());
+
     /// <summary>The coefficients that minimise the squared error of <c>Σ coefficient·x</c> against y (normal equations, Gaussian elimination).</summary>
     public static double[] Fit(IReadOnlyList<(double[] X, double Y)> observations)
     {
