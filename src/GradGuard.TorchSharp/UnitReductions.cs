@@ -113,7 +113,10 @@ internal static class UnitReductions
         long dimensions = tensor.dim();
         if (dimensions < 2)
         {
-            return tensor.flatten();
+            // A copy, not flatten's view of the activation: the statistic waits for the collection, and the model may
+            // change the activation in place before then.
+            using var flat = tensor.flatten();
+            return flat.clone();
         }
 
         var inner = Range(unitDimension + 1, dimensions);
