@@ -101,6 +101,23 @@ public class CostBudgetTests
     }
 
     [Fact]
+    public void Without_a_budget_every_call_collects_and_the_share_is_still_measured()
+    {
+        var cadence = new CollectionCadence(fixedEvery: null, budget: null);
+
+        var collected = Enumerable.Range(1, 6).Count(step =>
+        {
+            cadence.StepTimed(1 * Millisecond);
+            return cadence.Collects(step) && cadence.Collected(step, 10 * Millisecond) is null;
+        });
+
+        Assert.Equal(6, collected);
+        Assert.Equal(1, cadence.Every);
+        Assert.Null(cadence.Cost.Budget);
+        Assert.Equal(10.0 / (1 + 10), cadence.Cost.TimeShare!.Value, 9);
+    }
+
+    [Fact]
     public void A_fixed_cadence_is_kept_whatever_it_costs_and_its_share_still_measured()
     {
         var cadence = new CollectionCadence(fixedEvery: 3, budget: 0.01);
