@@ -41,7 +41,7 @@ public static class Experiment
             optimizer.zero_grad();
             var loss = nn.functional.mse_loss(model.call(inputs), targets);
             loss.backward();
-            if (monitor.Collect() is { } report)
+            if (monitor.Collect(loss) is { } report)
             {
                 history.Add(report);
             }

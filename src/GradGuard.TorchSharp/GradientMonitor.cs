@@ -25,12 +25,16 @@ public sealed class GradientMonitor : IDisposable
     private readonly ModelStructure structure;
     private readonly ForwardPassRecorder recorder;
     private readonly GradientDiagnostician diagnostician;
+    private readonly RuleCitations citations;
+    private readonly UpdateRatios updates;
+    private readonly LossTracker losses;
     private readonly HashSet<int> everSeen = new();
     private readonly Dictionary<int, string> loggedLists = new();
     private (ForwardOrder Order, bool[] GradientPresence)? lastOrder;
     private volatile PublishedSeries? published;
     private string coarseningLogged = "";
     private Tensor? pendingPreClipTotalNorm;
+    private Tensor? pendingLoss;
     private long collectCalls;
     private volatile GradientReport? lastReport;
     private bool disposed;
@@ -49,6 +53,9 @@ public sealed class GradientMonitor : IDisposable
         }
 
         diagnostician = new GradientDiagnostician(options);
+        citations = RuleCitations.Discover(structure);
+        updates = new UpdateRatios(structure, options);
+        losses = new LossTracker(options);
         recorder = new ForwardPassRecorder(structure, options) { Armed = true };
         GradGuardMetrics.Register(this);
     }
@@ -102,11 +109,34 @@ public sealed class GradientMonitor : IDisposable
     /// Reads every gradient and the activation statistics of the last training forward pass, diagnoses them,
     /// and publishes them as metrics. Call it after <c>backward()</c> and before <c>optimizer.step()</c>.
     /// Returns null on the calls that <see cref="GradientMonitorOptions.CollectEvery"/> skips.
-    /// NaN and infinite gradients are counted and diagnosed, never thrown.
+    /// NaN and infinite gradients are counted and diagnosed, never thrown. Pass the step's <paramref name="loss"/> to have
+    /// a collected step read it in the same transfer as the gradients, report it (<see cref="GradientReport.Loss"/>,
+    /// <c>gradguard.loss</c>), and diagnose a NaN or infinite loss and a spike against the collected losses before it;
+    /// steps the cadence skips do not read it.
     /// </summary>
-    public GradientReport? Collect()
+    /// <exception cref="ArgumentException">The loss holds more than one value.</exception>
+    public GradientReport? Collect(Tensor? loss = null)
+    {
+        if (loss is not null && loss.numel() != 1)
+        {
+            throw new ArgumentException($"GradGuard: Collect takes the loss as one value; this tensor has shape [{string.Join(", ", loss.shape)}]. Reduce it (mean, sum) first.", nameof(loss));
+        }
+
+        pendingLoss = loss;
+        try
+        {
+            return CollectStep();
+        }
+        finally
+        {
+            pendingLoss = null;
+        }
+    }
+
+    private GradientReport? CollectStep()
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        updates.MeasureStep();
         bool armed = IsArmed();
         collectCalls++;
         if (!armed)
@@ -119,6 +149,7 @@ public sealed class GradientMonitor : IDisposable
         try
         {
             var report = Measure(recorder.Pass);
+            updates.Remember(report);
             lastReport = report;
             Publish(report);
             return report;
@@ -176,6 +207,7 @@ public sealed class GradientMonitor : IDisposable
         disposed = true;
         GradGuardMetrics.Unregister(this);
         recorder.Dispose();
+        updates.Dispose();
         DiscardPreClipTotalNorm();
     }
 
@@ -204,7 +236,11 @@ public sealed class GradientMonitor : IDisposable
             pendingPreClipTotalNorm = null;
         }
 
+        var readUpdates = updates.Queue(statistics);
+        int lossSlot = pendingLoss is { } loss ? LossTracker.Queue(loss, statistics) : -1;
         double[] values = statistics.CopyToHost();
+        var updateRatios = readUpdates(values);
+        double? lossValue = lossSlot >= 0 ? values[lossSlot] : null;
         var parameters = withGradient.Select(entry => new ParameterGradient(
             entry.Layer.Index, entry.Parameter.Owner.Path, entry.Parameter.Name, values[entry.NormSlot],
             double.IsFinite(values[entry.NormSlot]) ? 0 : CountNonFinite(entry.Gradient),
@@ -220,7 +256,8 @@ public sealed class GradientMonitor : IDisposable
         double totalNorm = Math.Sqrt(parameters.Sum(parameter => parameter.Norm * parameter.Norm));
         var weights = parameters.Where(parameter => parameter.IsWeightMatrix && parameter.Placement != LayerPlacement.Unused).ToList();
         double firstToLast = weights.Count >= 2 ? weights[0].Norm / weights[^1].Norm : double.NaN;
-        var diagnoses = diagnostician.Diagnose(weights, parameters, activations, totalNorm, order.OrderInferred);
+        var signals = updates.Diagnose(updateRatios).Concat(lossValue is { } value ? losses.Diagnose(value) : Enumerable.Empty<GradientDiagnosis>());
+        var diagnoses = citations.Cite(diagnostician.Diagnose(weights, parameters, activations, totalNorm, order.OrderInferred, signals), parameters, activations, clipped: preClipSlot >= 0);
 
         return new GradientReport(collectCalls, parameters, activations, totalNorm,
             preClipSlot >= 0 ? values[preClipSlot] : null, firstToLast, diagnoses,
@@ -229,6 +266,8 @@ public sealed class GradientMonitor : IDisposable
             OrderInferred = order.OrderInferred,
             UnusedLayers = order.Placed(LayerPlacement.Unused).Select(layer => layer.ToString()).ToList(),
             LayersNotSeen = order.Placed(LayerPlacement.Inferred).Select(layer => layer.ToString()).ToList(),
+            UpdateRatios = updateRatios,
+            Loss = lossValue,
         };
     }
 
@@ -270,7 +309,7 @@ public sealed class GradientMonitor : IDisposable
         foreach (var diagnosis in report.Diagnoses)
         {
             Log.GradientProblem(logger, ModelName, report.Step, GradGuardMetrics.ProblemName(diagnosis.Kind),
-                diagnosis.Layer ?? "whole model", diagnosis.Value, diagnosis.Threshold, diagnosis.Message);
+                diagnosis.Layer ?? "whole model", diagnosis.Value, diagnosis.Threshold, diagnosis.Message, diagnosis.Rule ?? "none");
         }
 
         LogWhenChanged(2, report.SkippedParameters, parameters => Log.ParametersWithoutGradient(logger, ModelName, report.Step, parameters.Count, string.Join(", ", parameters)));

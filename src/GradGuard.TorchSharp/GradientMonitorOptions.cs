@@ -77,6 +77,21 @@ public sealed class GradientMonitorOptions
     /// </summary>
     public int MaxPublishedLayers { get; set; } = 500;
 
+    /// <summary>Updates too small when an optimizer step moves a weight layer by less than this fraction of its norm (‖Δw‖/‖w‖; healthy is about 1e-3).</summary>
+    public double SmallUpdateRatio { get; set; } = 1e-6;
+
+    /// <summary>Updates too large when an optimizer step moves a weight layer by more than this fraction of its norm.</summary>
+    public double LargeUpdateRatio { get; set; } = 0.1;
+
+    /// <summary>How many of the last collected finite losses a loss is compared with for spikes; spikes are judged once the window is full.</summary>
+    public int LossSpikeWindow { get; set; } = 50;
+
+    /// <summary>A loss spike when the loss exceeds the window's mean by this factor (llm-foundry's outlier multiplier); null turns this test off.</summary>
+    public double? LossSpikeRatio { get; set; } = 2;
+
+    /// <summary>A loss spike when the loss lies more than this many standard deviations above the window's mean; null (the default) turns this test off.</summary>
+    public double? LossSpikeZScore { get; set; }
+
     internal GradientMonitorOptions Validated()
     {
         RequireAtLeast(CollectEvery, 1, nameof(CollectEvery));
@@ -101,6 +116,24 @@ public sealed class GradientMonitorOptions
         RequireGreaterThanOne(ExplodingGrowthFactor, nameof(ExplodingGrowthFactor));
         RequireFraction(DyingFraction, nameof(DyingFraction));
         RequireFraction(SaturatedFraction, nameof(SaturatedFraction));
+        RequirePositive(SmallUpdateRatio, nameof(SmallUpdateRatio));
+        RequirePositive(LargeUpdateRatio, nameof(LargeUpdateRatio));
+        if (LargeUpdateRatio <= SmallUpdateRatio)
+        {
+            throw Invalid(nameof(LargeUpdateRatio), LargeUpdateRatio, $"must be greater than SmallUpdateRatio ({SmallUpdateRatio})");
+        }
+
+        RequireAtLeast(LossSpikeWindow, 2, nameof(LossSpikeWindow));
+        if (LossSpikeRatio is { } ratio)
+        {
+            RequireGreaterThanOne(ratio, nameof(LossSpikeRatio));
+        }
+
+        if (LossSpikeZScore is { } z)
+        {
+            RequirePositive(z, nameof(LossSpikeZScore));
+        }
+
         if (UnitDimension is not (1 or -1))
         {
             throw Invalid(nameof(UnitDimension), UnitDimension, "must be 1 (batch, units, ...) or -1 (units last)");
