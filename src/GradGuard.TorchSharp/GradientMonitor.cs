@@ -28,6 +28,7 @@ public sealed class GradientMonitor : IDisposable
     private readonly RuleCitations citations;
     private readonly UpdateRatios updates;
     private readonly LossTracker losses;
+    private readonly NonFiniteOrigin? nonFiniteOrigin;
     private readonly HashSet<int> everSeen = new();
     private readonly Dictionary<int, string> loggedLists = new();
     private (ForwardOrder Order, bool[] GradientPresence)? lastOrder;
@@ -57,6 +58,7 @@ public sealed class GradientMonitor : IDisposable
         updates = new UpdateRatios(structure, options);
         losses = new LossTracker(options);
         recorder = new ForwardPassRecorder(structure, options) { Armed = true };
+        nonFiniteOrigin = options.LocateNonFinite ? new NonFiniteOrigin(structure, () => recorder.Pass, () => recorder.Armed) : null;
         GradGuardMetrics.Register(this);
     }
 
@@ -208,6 +210,7 @@ public sealed class GradientMonitor : IDisposable
         GradGuardMetrics.Unregister(this);
         recorder.Dispose();
         updates.Dispose();
+        nonFiniteOrigin?.Dispose();
         DiscardPreClipTotalNorm();
     }
 
@@ -238,6 +241,7 @@ public sealed class GradientMonitor : IDisposable
 
         var readUpdates = updates.Queue(statistics);
         int lossSlot = pendingLoss is { } loss ? LossTracker.Queue(loss, statistics) : -1;
+        var readOrigin = nonFiniteOrigin?.Queue(statistics);
         double[] values = statistics.CopyToHost();
         var updateRatios = readUpdates(values);
         double? lossValue = lossSlot >= 0 ? values[lossSlot] : null;
@@ -256,8 +260,11 @@ public sealed class GradientMonitor : IDisposable
         double totalNorm = Math.Sqrt(parameters.Sum(parameter => parameter.Norm * parameter.Norm));
         var weights = parameters.Where(parameter => parameter.IsWeightMatrix && parameter.Placement != LayerPlacement.Unused).ToList();
         double firstToLast = weights.Count >= 2 ? weights[0].Norm / weights[^1].Norm : double.NaN;
-        var signals = updates.Diagnose(updateRatios).Concat(lossValue is { } value ? losses.Diagnose(value) : Enumerable.Empty<GradientDiagnosis>());
+        bool nonFinite = parameters.Any(parameter => parameter.NonFiniteCount > 0) || lossValue is { } value && !double.IsFinite(value);
+        string? origin = nonFinite ? readOrigin?.Invoke(values) : null;
+        var signals = updates.Diagnose(updateRatios).Concat(lossValue is { } finiteOrNot ? losses.Diagnose(finiteOrNot) : Enumerable.Empty<GradientDiagnosis>());
         var diagnoses = citations.Cite(diagnostician.Diagnose(weights, parameters, activations, totalNorm, order.OrderInferred, signals), parameters, activations, clipped: preClipSlot >= 0);
+        diagnoses = NonFiniteOrigin.Explain(diagnoses, origin);
 
         return new GradientReport(collectCalls, parameters, activations, totalNorm,
             preClipSlot >= 0 ? values[preClipSlot] : null, firstToLast, diagnoses,
@@ -268,6 +275,8 @@ public sealed class GradientMonitor : IDisposable
             LayersNotSeen = order.Placed(LayerPlacement.Inferred).Select(layer => layer.ToString()).ToList(),
             UpdateRatios = updateRatios,
             Loss = lossValue,
+            NonFiniteOrigin = origin,
+            SkipStep = nonFinite,
         };
     }
 

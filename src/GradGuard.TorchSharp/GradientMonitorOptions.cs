@@ -83,6 +83,13 @@ public sealed class GradientMonitorOptions
     /// <summary>Updates too large when an optimizer step moves a weight layer by more than this fraction of its norm.</summary>
     public double LargeUpdateRatio { get; set; } = 0.1;
 
+    /// <summary>
+    /// On the passes before a collection, sum every module call's output on the device, so that a step whose gradients or
+    /// loss turn non-finite can name the module where the NaN was born (<see cref="GradientReport.NonFiniteOrigin"/>).
+    /// Costs one reduction per module call on collected steps, and no host synchronisation.
+    /// </summary>
+    public bool LocateNonFinite { get; set; } = true;
+
     /// <summary>How many of the last collected finite losses a loss is compared with for spikes; spikes are judged once the window is full.</summary>
     public int LossSpikeWindow { get; set; } = 50;
 

@@ -44,6 +44,16 @@ public sealed record GradientReport(
     /// <summary>The loss passed to <see cref="GradientMonitor.Collect"/>, or null when none was.</summary>
     public double? Loss { get; init; }
 
+    /// <summary>
+    /// When gradients or the loss are non-finite: the module call (path, <c>path#k</c> for its k-th call) where the NaN or
+    /// infinity was born, the first in forward order whose output was non-finite while its input was finite;
+    /// <c>(input)</c> when the batch itself was; null when healthy, or when <see cref="GradientMonitorOptions.LocateNonFinite"/> is off.
+    /// </summary>
+    public string? NonFiniteOrigin { get; init; }
+
+    /// <summary>True when a gradient or the loss is NaN or infinite: skip <c>optimizer.step()</c>, which would spread it to the weights.</summary>
+    public bool SkipStep { get; init; }
+
     /// <summary>The weight gradients of the layers that carry weight matrices or kernels and ran in the pass, in forward order.</summary>
     public IEnumerable<ParameterGradient> WeightGradients => Parameters.Where(parameter => parameter.IsWeightMatrix && parameter.Placement != LayerPlacement.Unused);
 

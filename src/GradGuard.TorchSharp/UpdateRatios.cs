@@ -9,12 +9,18 @@ namespace GradGuard.TorchSharp;
 /// collection keeps a copy of the weights, the next <see cref="GradientMonitor.Collect"/> call (after
 /// <c>optimizer.step()</c>) turns the copy into two norms on the device and frees it, and the norms wait there for the
 /// next collection's one transfer. So a healthy step adds no host synchronisation, and the copy lives for one step.
+/// A layer of more than <see cref="SampledElements"/> elements is copied at evenly spaced elements only (an odd stride,
+/// so that it does not follow the rows): copying whole weight matrices would cost more than the optimizer's step, and
+/// a ratio of two norms over thousands of elements is within a few percent of the whole layer's.
 /// </summary>
 internal sealed class UpdateRatios : IDisposable
 {
+    /// <summary>The most elements of one layer whose update is measured.</summary>
+    public const int SampledElements = 4096;
+
     private readonly GradientMonitorOptions options;
     private readonly Dictionary<(string Layer, string Name), TrackedParameter> parameters;
-    private List<(ParameterGradient Weight, Tensor Before)> copies = new();
+    private List<(ParameterGradient Weight, long Stride, Tensor Before)> copies = new();
     private List<(ParameterGradient Weight, Tensor UpdateNorm, Tensor WeightNorm)> measured = new();
 
     public UpdateRatios(ModelStructure structure, GradientMonitorOptions options)
@@ -30,7 +36,13 @@ internal sealed class UpdateRatios : IDisposable
         DisposeCopies();
         copies = report.WeightGradients
             .Where(weight => double.IsFinite(weight.Norm))
-            .Select(weight => (weight, parameters[(weight.Layer, weight.Parameter)].Tensor.clone().DetachFromDisposeScope()))
+            .Select(weight =>
+            {
+                var tensor = parameters[(weight.Layer, weight.Parameter)].Tensor;
+                long stride = tensor.numel() <= SampledElements ? 1 : ((tensor.numel() + SampledElements - 1) / SampledElements) | 1;
+                using var sampled = Sampled(tensor, stride);
+                return (weight, stride, sampled.clone().DetachFromDisposeScope());
+            })
             .ToList();
     }
 
@@ -44,10 +56,14 @@ internal sealed class UpdateRatios : IDisposable
 
         using var noGrad = torch.no_grad();
         DisposeMeasured();
-        foreach (var (weight, before) in copies)
+        foreach (var (weight, stride, before) in copies)
         {
             Tensor weightNorm = before.norm().DetachFromDisposeScope();
-            before.sub_(parameters[(weight.Layer, weight.Parameter)].Tensor);
+            using (var after = Sampled(parameters[(weight.Layer, weight.Parameter)].Tensor, stride))
+            {
+                before.sub_(after);
+            }
+
             measured.Add((weight, before.norm().DetachFromDisposeScope(), weightNorm));
             before.Dispose();
         }
@@ -109,6 +125,13 @@ internal sealed class UpdateRatios : IDisposable
             entry.WeightNorm.Dispose();
         });
         measured = new();
+    }
+
+    /// <summary>Every <paramref name="stride"/>-th element of the weight, as a view where the weight is contiguous.</summary>
+    private static Tensor Sampled(Tensor weight, long stride)
+    {
+        using var flat = weight.reshape(-1);
+        return flat.slice(0, 0, flat.numel(), stride);
     }
 
     private static string Format(double value) => value.ToString("G3", CultureInfo.InvariantCulture);

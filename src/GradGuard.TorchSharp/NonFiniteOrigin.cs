@@ -1,0 +1,134 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GradGuard.TorchSharp;
+
+/// <summary>
+/// Where a NaN or infinity was born. On the armed passes a hook on every module queues, on the device, the sum of each
+/// call's input and output, accumulated in float64 (which float32 or float16 values cannot overflow, so a sum is finite
+/// exactly when every element is); a tensor handed on from one call to the next is summed once. The sums ride the
+/// collection's one transfer, and only when the step's gradients or loss came back non-finite does the collection read
+/// them: the origin is the first call to return, in forward order, whose output was non-finite while its input was
+/// finite. Hooks run as calls return, so a leaf that made the NaN is found before the block that holds it, and a block
+/// whose own code made it (children finite, its output not) is found when no child was.
+/// </summary>
+internal sealed class NonFiniteOrigin : IDisposable
+{
+    /// <summary>The origin when the first calls' inputs were already non-finite.</summary>
+    public const string ModelInput = "(input)";
+
+    private readonly Func<ForwardPass> pass;
+    private readonly Func<bool> armed;
+    private readonly List<Action> removeHooks = new();
+    private readonly List<Tensor> sums = new();
+    private readonly Dictionary<Tensor, int> summed = new(ReferenceEqualityComparer.Instance);
+    private readonly List<(string Site, int Input, int Output)> calls = new();
+    private readonly Dictionary<DeclaredModule, int> callCounts = new();
+    private int eventsSeen;
+
+    /// <param name="structure">The modules to hook: every one with a tensor-to-tensor call.</param>
+    /// <param name="pass">The recorder's current pass: when it starts again (gradient accumulation), so does this record.</param>
+    /// <param name="armed">True while the passes count: before a collecting call.</param>
+    public NonFiniteOrigin(ModelStructure structure, Func<ForwardPass> pass, Func<bool> armed)
+    {
+        this.pass = pass;
+        this.armed = armed;
+        foreach (var module in structure.Modules)
+        {
+            if (module.Module is nn.Module<Tensor, Tensor> tensorModule)
+            {
+                var hook = tensorModule.register_forward_hook((_, input, output) =>
+                {
+                    Record(module, input, output);
+                    return null!;
+                });
+                removeHooks.Add(hook.remove);
+            }
+        }
+    }
+
+    /// <summary>Hands the pass's sums to the collection's transfer and starts afresh; returns how to find the origin in the host copy.</summary>
+    public Func<double[], string?> Queue(DeviceStatistics statistics)
+    {
+        var slots = sums.Select(statistics.Add).ToList();
+        sums.Clear();
+        var recorded = calls.Select(call => (call.Site, Input: slots[call.Input], Output: slots[call.Output])).ToList();
+        Forget();
+        return values =>
+        {
+            var born = recorded.FirstOrDefault(call => !double.IsFinite(values[call.Output]) && double.IsFinite(values[call.Input]));
+            if (born.Site is not null)
+            {
+                return born.Site;
+            }
+
+            return recorded.Any(call => !double.IsFinite(values[call.Output])) ? ModelInput : null;
+        };
+    }
+
+    /// <summary>The non-finite diagnoses, saying where the NaN was born and that the step should be skipped.</summary>
+    public static IReadOnlyList<GradientDiagnosis> Explain(IReadOnlyList<GradientDiagnosis> diagnoses, string? origin) =>
+        origin is null
+            ? diagnoses
+            : diagnoses.Select(diagnosis => diagnosis.Kind is GradientProblem.NonFiniteGradients or GradientProblem.NonFiniteLoss
+                ? diagnosis with { Message = $"{diagnosis.Message} {Where(origin)} Skip this step (GradientReport.SkipStep)." }
+                : diagnosis).ToList();
+
+    private static string Where(string origin) => origin == ModelInput
+        ? "The model's input was already non-finite: check the batch."
+        : $"It was born in '{origin}': the first module, in forward order, whose output was non-finite while its input was finite.";
+
+    public void Dispose()
+    {
+        removeHooks.ForEach(remove => remove());
+        removeHooks.Clear();
+        DisposeSums();
+    }
+
+    private void Record(DeclaredModule module, Tensor input, Tensor output)
+    {
+        if (!armed() || !torch.is_grad_enabled() || !input.is_floating_point() || !output.is_floating_point())
+        {
+            return;
+        }
+
+        int events = pass().Events.Count;
+        if (events < eventsSeen)
+        {
+            // The recorder started another pass: the origin is looked for in the last one, as everything else is.
+            DisposeSums();
+        }
+
+        eventsSeen = events;
+        int call = callCounts[module] = callCounts.GetValueOrDefault(module) + 1;
+        calls.Add((call == 1 ? module.ToString() : $"{module}#{call}", SumOf(input), SumOf(output)));
+    }
+
+    private int SumOf(Tensor tensor)
+    {
+        if (!summed.TryGetValue(tensor, out int index))
+        {
+            using var noGrad = torch.no_grad();
+            index = sums.Count;
+            sums.Add(tensor.sum(ScalarType.Float64).DetachFromDisposeScope());
+            summed[tensor] = index;
+        }
+
+        return index;
+    }
+
+    private void DisposeSums()
+    {
+        sums.ForEach(sum => sum.Dispose());
+        sums.Clear();
+        Forget();
+    }
+
+    private void Forget()
+    {
+        summed.Clear();
+        calls.Clear();
+        callCounts.Clear();
+        eventsSeen = 0;
+    }
+}
