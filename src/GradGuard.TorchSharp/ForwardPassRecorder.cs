@@ -62,6 +62,9 @@ internal sealed class ForwardPassRecorder : IDisposable
 
     public ForwardPassPlan Plan => plan;
 
+    /// <summary>Told of every call of a module with a tensor input and output as it returns during an armed training pass, with its call number.</summary>
+    public Action<DeclaredModule, int, Tensor, Tensor>? CallReturned { get; set; }
+
     /// <summary>Keeps the plan learned from a collected pass for the passes to come.</summary>
     public void Learn(ForwardPassPlan learned) => plan = learned;
 
@@ -172,6 +175,11 @@ internal sealed class ForwardPassRecorder : IDisposable
                 ResolvePending(activationFollows: false, nextInput: null);
                 pending = (module, call, exitEvent, output);
             }
+        }
+
+        if (input is not null && output is not null)
+        {
+            CallReturned?.Invoke(module, call, input, output);
         }
     }
 

@@ -25,10 +25,7 @@ public sealed class GradientMonitor : IDisposable
     private readonly ModelStructure structure;
     private readonly ForwardPassRecorder recorder;
     private readonly GradientDiagnostician diagnostician;
-    private readonly RuleCitations citations;
-    private readonly UpdateRatios updates;
-    private readonly LossTracker losses;
-    private readonly NonFiniteOrigin? nonFiniteOrigin;
+    private readonly TrainingSignals signals;
     private readonly HashSet<int> everSeen = new();
     private readonly Dictionary<int, string> loggedLists = new();
     private (ForwardOrder Order, bool[] GradientPresence)? lastOrder;
@@ -54,11 +51,8 @@ public sealed class GradientMonitor : IDisposable
         }
 
         diagnostician = new GradientDiagnostician(options);
-        citations = RuleCitations.Discover(structure);
-        updates = new UpdateRatios(structure, options);
-        losses = new LossTracker(options);
         recorder = new ForwardPassRecorder(structure, options) { Armed = true };
-        nonFiniteOrigin = options.LocateNonFinite ? new NonFiniteOrigin(structure, () => recorder.Pass, () => recorder.Armed) : null;
+        signals = new TrainingSignals(structure, options, recorder);
         GradGuardMetrics.Register(this);
     }
 
@@ -138,7 +132,7 @@ public sealed class GradientMonitor : IDisposable
     private GradientReport? CollectStep()
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        updates.MeasureStep();
+        signals.StepTaken();
         bool armed = IsArmed();
         collectCalls++;
         if (!armed)
@@ -151,7 +145,7 @@ public sealed class GradientMonitor : IDisposable
         try
         {
             var report = Measure(recorder.Pass);
-            updates.Remember(report);
+            signals.Collected(report);
             lastReport = report;
             Publish(report);
             return report;
@@ -209,8 +203,7 @@ public sealed class GradientMonitor : IDisposable
         disposed = true;
         GradGuardMetrics.Unregister(this);
         recorder.Dispose();
-        updates.Dispose();
-        nonFiniteOrigin?.Dispose();
+        signals.Dispose();
         DiscardPreClipTotalNorm();
     }
 
@@ -239,12 +232,9 @@ public sealed class GradientMonitor : IDisposable
             pendingPreClipTotalNorm = null;
         }
 
-        var readUpdates = updates.Queue(statistics);
-        int lossSlot = pendingLoss is { } loss ? LossTracker.Queue(loss, statistics) : -1;
-        var readOrigin = nonFiniteOrigin?.Queue(statistics);
+        var readSignals = signals.Queue(statistics, pendingLoss);
         double[] values = statistics.CopyToHost();
-        var updateRatios = readUpdates(values);
-        double? lossValue = lossSlot >= 0 ? values[lossSlot] : null;
+        var measured = readSignals(values);
         var parameters = withGradient.Select(entry => new ParameterGradient(
             entry.Layer.Index, entry.Parameter.Owner.Path, entry.Parameter.Name, values[entry.NormSlot],
             double.IsFinite(values[entry.NormSlot]) ? 0 : CountNonFinite(entry.Gradient),
@@ -260,11 +250,9 @@ public sealed class GradientMonitor : IDisposable
         double totalNorm = Math.Sqrt(parameters.Sum(parameter => parameter.Norm * parameter.Norm));
         var weights = parameters.Where(parameter => parameter.IsWeightMatrix && parameter.Placement != LayerPlacement.Unused).ToList();
         double firstToLast = weights.Count >= 2 ? weights[0].Norm / weights[^1].Norm : double.NaN;
-        bool nonFinite = parameters.Any(parameter => parameter.NonFiniteCount > 0) || lossValue is { } value && !double.IsFinite(value);
-        string? origin = nonFinite ? readOrigin?.Invoke(values) : null;
-        var signals = updates.Diagnose(updateRatios).Concat(lossValue is { } finiteOrNot ? losses.Diagnose(finiteOrNot) : Enumerable.Empty<GradientDiagnosis>());
-        var diagnoses = citations.Cite(diagnostician.Diagnose(weights, parameters, activations, totalNorm, order.OrderInferred, signals), parameters, activations, clipped: preClipSlot >= 0);
-        diagnoses = NonFiniteOrigin.Explain(diagnoses, origin);
+        bool nonFinite = parameters.Any(parameter => parameter.NonFiniteCount > 0) || measured.Loss is { } loss && !double.IsFinite(loss);
+        var diagnoses = measured.Annotate(diagnostician.Diagnose(weights, parameters, activations, totalNorm, order.OrderInferred, measured.Problems()),
+            parameters, activations, clipped: preClipSlot >= 0, nonFinite);
 
         return new GradientReport(collectCalls, parameters, activations, totalNorm,
             preClipSlot >= 0 ? values[preClipSlot] : null, firstToLast, diagnoses,
@@ -273,9 +261,9 @@ public sealed class GradientMonitor : IDisposable
             OrderInferred = order.OrderInferred,
             UnusedLayers = order.Placed(LayerPlacement.Unused).Select(layer => layer.ToString()).ToList(),
             LayersNotSeen = order.Placed(LayerPlacement.Inferred).Select(layer => layer.ToString()).ToList(),
-            UpdateRatios = updateRatios,
-            Loss = lossValue,
-            NonFiniteOrigin = origin,
+            UpdateRatios = measured.UpdateRatios,
+            Loss = measured.Loss,
+            NonFiniteOrigin = measured.NonFiniteOrigin,
             SkipStep = nonFinite,
         };
     }

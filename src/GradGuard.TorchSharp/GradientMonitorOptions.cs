@@ -77,6 +77,12 @@ public sealed class GradientMonitorOptions
     /// </summary>
     public int MaxPublishedLayers { get; set; } = 500;
 
+    /// <summary>
+    /// Measure ‖Δw‖/‖w‖ of each weight layer for the optimizer step after each collection (<see cref="GradientReport.UpdateRatios"/>):
+    /// a copy of at most 4096 elements per layer, held for one step.
+    /// </summary>
+    public bool MeasureUpdateRatios { get; set; } = true;
+
     /// <summary>Updates too small when an optimizer step moves a weight layer by less than this fraction of its norm (‖Δw‖/‖w‖; healthy is about 1e-3).</summary>
     public double SmallUpdateRatio { get; set; } = 1e-6;
 
