@@ -45,7 +45,7 @@ internal sealed class RuleCitations
     /// <summary>The documentation page of a rule, from the repository address the build declares once.</summary>
     public static string HelpLink(string rule) => $"{HelpRoot}{rule}.md";
 
-    /// <summary>Reads the structure once: every Linear/Conv weight's init scale, in one host transfer, and the kinds of module.</summary>
+    /// <summary>Reads the structure once: every Linear/Conv weight's init scale, and the kinds of module.</summary>
     public static RuleCitations Discover(ModelStructure structure)
     {
         var weights = structure.Parameters
@@ -56,7 +56,8 @@ internal sealed class RuleCitations
         {
             using var scope = torch.NewDisposeScope();
             using var noGrad = torch.no_grad();
-            using var onHost = torch.stack(weights.Select(parameter => parameter.Tensor.to(ScalarType.Float64).var() * (parameter.Tensor.numel() / parameter.Tensor.size(0)))).cpu();
+            // Once, at attach: a host copy per weight costs nothing that matters, and lets layers of several dtypes or devices be read together.
+            using var onHost = torch.stack(weights.Select(parameter => parameter.Tensor.var().to(ScalarType.Float64, torch.CPU) * (parameter.Tensor.numel() / parameter.Tensor.size(0))));
             var values = onHost.data<double>().ToArray();
             for (int index = 0; index < weights.Count; index++)
             {

@@ -51,6 +51,50 @@ public class RuleCitationTests
     }
 
     [Fact]
+    public void Vanishing_in_a_deep_plain_stack_with_neither_cause_above_cites_GG0003()
+    {
+        // ReLU layers at var(w)·fan_in = 1.2: enough not to be TorchSharp's default, too little for ReLU (He's 2), so
+        // the signal shrinks by √0.6 a layer over 24 layers without normalisation.
+        torch.manual_seed(1);
+        var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
+        for (int index = 0; index < 24; index++)
+        {
+            var linear = nn.Linear(32, 32);
+            using (torch.no_grad())
+            {
+                nn.init.normal_(linear.weight!, std: Math.Sqrt(1.2 / 32));
+            }
+
+            layers.Add(($"fc{index}", linear));
+            layers.Add(($"relu{index}", nn.ReLU()));
+        }
+
+        using var model = nn.Sequential(layers);
+        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { VanishingRatio = 0.1, VanishingFirstLayerNorm = 1e6 });
+        using var input = torch.randn(16, 32);
+
+        var vanishing = Assert.Single(TestModels.Step(model, monitor, input).Diagnoses, diagnosis => diagnosis.Kind == GradientProblem.VanishingGradients);
+
+        Assert.Equal("GG0003", vanishing.Rule);
+        Assert.Contains("The pass runs 24 weight layers with no normalisation layer", vanishing.Message);
+    }
+
+    [Fact]
+    public void Vanishing_whose_layers_ran_through_forward_cites_GG0006()
+    {
+        torch.manual_seed(1);
+        using var model = new ForwardCalledSigmoidStack(12);
+        using var monitor = GradientMonitor.Attach(model);
+        using var input = torch.randn(16, 32);
+
+        var report = TestModels.Step(model, monitor, input);
+
+        // No hook fired, so no saturating site was seen: the structure shows only that the order was inferred.
+        Assert.True(report.OrderInferred);
+        Assert.Equal("GG0006", Assert.Single(report.Diagnoses, diagnosis => diagnosis.Kind == GradientProblem.VanishingGradients).Rule);
+    }
+
+    [Fact]
     public void A_network_that_learns_cites_nothing()
     {
         torch.manual_seed(1);
@@ -167,6 +211,34 @@ public class RuleCitationTests
         }
 
         return monitor.Collect() ?? throw new InvalidOperationException("The step was not collected.");
+    }
+
+    /// <summary>Linear + sigmoid layers that forward() calls through forward(), as TorchSharpExamples' models do: no hook fires.</summary>
+    private sealed class ForwardCalledSigmoidStack : nn.Module<Tensor, Tensor>
+    {
+        private readonly ModuleList<Linear> layers = new();
+        private readonly Sigmoid sigmoid = nn.Sigmoid();
+
+        public ForwardCalledSigmoidStack(int depth) : base(nameof(ForwardCalledSigmoidStack))
+        {
+            for (int index = 0; index < depth; index++)
+            {
+                layers.Add(nn.Linear(32, 32));
+            }
+
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor input)
+        {
+            var output = input;
+            foreach (var layer in layers)
+            {
+                output = sigmoid.forward(layer.forward(output));
+            }
+
+            return output;
+        }
     }
 
     /// <summary>An LSTM over the sequence and a linear head on its last output.</summary>
