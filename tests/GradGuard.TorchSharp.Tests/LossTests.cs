@@ -6,11 +6,14 @@ namespace GradGuard.TorchSharp.Tests;
 /// <summary>The loss handed to the collection: recorded as given, diagnosed when non-finite, and spikes found once per episode.</summary>
 public class LossTests
 {
+    /// <summary>Every call collects: these tests count collections, whatever the monitor's cost budget would choose.</summary>
+    private static GradientMonitorOptions EveryStep => new() { CollectEvery = 1 };
+
     [Fact]
     public void The_loss_is_reported_as_given_and_absent_when_not_given()
     {
         using var model = nn.Linear(3, 1);
-        using var monitor = GradientMonitor.Attach(model);
+        using var monitor = GradientMonitor.Attach(model, EveryStep);
 
         var withLoss = Collect(model, monitor, 0.625f);
         using var input = torch.ones(2, 3);
@@ -24,7 +27,7 @@ public class LossTests
     public void A_planted_spike_lasting_two_collections_is_diagnosed_once_and_a_later_one_again()
     {
         using var model = nn.Linear(3, 1);
-        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { LossSpikeWindow = 4 });
+        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { CollectEvery = 1, LossSpikeWindow = 4 });
         float[] losses = { 1.0f, 1.1f, 0.9f, 1.0f, 1.05f, 5.0f, 4.0f, 1.0f, 0.95f, 3.0f };
 
         var reports = losses.Select(loss => Collect(model, monitor, loss)).ToList();
@@ -43,7 +46,7 @@ public class LossTests
     public void The_z_score_test_finds_a_spike_the_ratio_test_would_not()
     {
         using var model = nn.Linear(3, 1);
-        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { LossSpikeWindow = 4, LossSpikeRatio = null, LossSpikeZScore = 3 });
+        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { CollectEvery = 1, LossSpikeWindow = 4, LossSpikeRatio = null, LossSpikeZScore = 3 });
         float[] losses = { 1.0f, 1.01f, 0.99f, 1.0f, 1.2f };
 
         var last = losses.Select(loss => Collect(model, monitor, loss)).ToList()[^1];
@@ -58,7 +61,7 @@ public class LossTests
     public void A_non_finite_loss_is_diagnosed_at_once_and_stays_out_of_the_window()
     {
         using var model = nn.Linear(3, 1);
-        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { LossSpikeWindow = 2 });
+        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { CollectEvery = 1, LossSpikeWindow = 2 });
 
         var reports = new[] { float.NaN, float.PositiveInfinity, 1f, 1f, 1f }.Select(loss => Collect(model, monitor, loss)).ToList();
 
@@ -72,7 +75,7 @@ public class LossTests
     public void A_loss_with_more_than_one_value_is_refused_before_anything_is_read()
     {
         using var model = nn.Linear(3, 1);
-        using var monitor = GradientMonitor.Attach(model);
+        using var monitor = GradientMonitor.Attach(model, EveryStep);
         using var losses = torch.ones(4);
 
         var error = Assert.Throws<ArgumentException>(() => monitor.Collect(losses));

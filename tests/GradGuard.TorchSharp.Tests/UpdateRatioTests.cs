@@ -11,6 +11,9 @@ namespace GradGuard.TorchSharp.Tests;
 /// </summary>
 public class UpdateRatioTests
 {
+    /// <summary>Every call collects: these tests count collections, whatever the monitor's cost budget would choose.</summary>
+    private static GradientMonitorOptions EveryStep => new() { CollectEvery = 1 };
+
     [Theory]
     [InlineData("sgd", 0.01)]
     [InlineData("adam", 0.001)]
@@ -18,7 +21,7 @@ public class UpdateRatioTests
     {
         using var layer = KnownLayer();
         using var optimizer = optimizerName == "sgd" ? torch.optim.SGD(layer.parameters(), rate) : (optim.Optimizer)torch.optim.Adam(layer.parameters(), rate);
-        using var monitor = GradientMonitor.Attach(layer);
+        using var monitor = GradientMonitor.Attach(layer, EveryStep);
 
         var first = Train(layer, optimizer, monitor);
         var second = Train(layer, optimizer, monitor);
@@ -49,7 +52,7 @@ public class UpdateRatioTests
     public void Without_an_optimizer_step_between_collections_there_is_no_ratio_and_no_diagnosis()
     {
         using var layer = KnownLayer();
-        using var monitor = GradientMonitor.Attach(layer);
+        using var monitor = GradientMonitor.Attach(layer, EveryStep);
         using var input = torch.ones(1, 3);
 
         TestModels.Step(layer, monitor, input);
@@ -70,7 +73,7 @@ public class UpdateRatioTests
     {
         using var layer = KnownLayer();
         using var optimizer = torch.optim.SGD(layer.parameters(), rate);
-        using var monitor = GradientMonitor.Attach(layer);
+        using var monitor = GradientMonitor.Attach(layer, EveryStep);
 
         var reports = Enumerable.Range(0, 4).Select(_ => Train(layer, optimizer, monitor)!).ToList();
 
