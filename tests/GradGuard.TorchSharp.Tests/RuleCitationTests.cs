@@ -21,12 +21,8 @@ public class RuleCitationTests
     {
         torch.manual_seed(1);
         using var model = new NetworkConfiguration(activation, init, false, 50).Build(32);
-        using var monitor = GradientMonitor.Attach(model);
-        using var input = torch.randn(16, 32);
 
-        var report = TestModels.Step(model, monitor, input);
-
-        var vanishing = Assert.Single(report.Diagnoses, diagnosis => diagnosis.Kind == GradientProblem.VanishingGradients);
+        var vanishing = Diagnosed(model, GradientProblem.VanishingGradients, new GradientMonitorOptions(), 16, 32);
         Assert.Equal(rule, vanishing.Rule);
         Assert.Equal($"{Repository}/blob/main/docs/rules/{rule}.md", vanishing.RuleHelpLink);
         Assert.Contains($"({rule}, found at compile time: {vanishing.RuleHelpLink})", vanishing.Message);
@@ -70,10 +66,8 @@ public class RuleCitationTests
         }
 
         using var model = nn.Sequential(layers);
-        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { VanishingRatio = 0.1, VanishingFirstLayerNorm = 1e6 });
-        using var input = torch.randn(16, 32);
 
-        var vanishing = Assert.Single(TestModels.Step(model, monitor, input).Diagnoses, diagnosis => diagnosis.Kind == GradientProblem.VanishingGradients);
+        var vanishing = Diagnosed(model, GradientProblem.VanishingGradients, new GradientMonitorOptions { VanishingRatio = 0.1, VanishingFirstLayerNorm = 1e6 }, 16, 32);
 
         Assert.Equal("GG0003", vanishing.Rule);
         Assert.Contains("The pass runs 24 weight layers with no normalisation layer", vanishing.Message);
@@ -119,10 +113,7 @@ public class RuleCitationTests
         torch.manual_seed(1);
         using var model = nn.Sequential(layers);
         // Thresholds that make this shallow network vanish, so that only the citation is in question.
-        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { VanishingRatio = 1e6, VanishingFirstLayerNorm = 1e6 });
-        using var input = torch.randn(4, 8);
-
-        var vanishing = Assert.Single(TestModels.Step(model, monitor, input).Diagnoses, diagnosis => diagnosis.Kind == GradientProblem.VanishingGradients);
+        var vanishing = Diagnosed(model, GradientProblem.VanishingGradients, new GradientMonitorOptions { VanishingRatio = 1e6, VanishingFirstLayerNorm = 1e6 }, 4, 8);
 
         Assert.Null(vanishing.Rule);
     }
@@ -156,10 +147,7 @@ public class RuleCitationTests
             nn.init.normal_(((Linear)model[0]).weight!, std: 3.0);
         }
 
-        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { ExplodingTotalNorm = 1e-9 });
-        using var input = torch.randn(4, 16);
-
-        var exploding = Assert.Single(TestModels.Step(model, monitor, input).Diagnoses, diagnosis => diagnosis.Kind == GradientProblem.ExplodingGradients);
+        var exploding = Diagnosed(model, GradientProblem.ExplodingGradients, new GradientMonitorOptions { ExplodingTotalNorm = 1e-9 }, 4, 16);
 
         // var(w)·fan_in = 9 · 16 = 144, far above He's 2.
         Assert.Equal("GG0005", exploding.Rule);
@@ -184,6 +172,14 @@ public class RuleCitationTests
             .Where(point => Equals(point[GradGuardMetrics.ModelAttribute], "cited-sigmoid"));
         var cited = Assert.Single(tags);
         Assert.Equal("GG0001", cited[GradGuardMetrics.RuleAttribute]);
+    }
+
+    /// <summary>The one diagnosis of <paramref name="kind"/> after a step on a random batch of <paramref name="inputShape"/>.</summary>
+    private static GradientDiagnosis Diagnosed(nn.Module<Tensor, Tensor> model, GradientProblem kind, GradientMonitorOptions options, params long[] inputShape)
+    {
+        using var monitor = GradientMonitor.Attach(model, options);
+        using var input = torch.randn(inputShape);
+        return Assert.Single(TestModels.Step(model, monitor, input).Diagnoses, diagnosis => diagnosis.Kind == kind);
     }
 
     private static IEnumerable<Dictionary<string, object?>> MetricPoints(Metric metric)
