@@ -2,15 +2,15 @@ namespace GradGuard.Benchmarks;
 
 /// <summary>Which parts run, and for how long.</summary>
 /// <param name="Full">More rounds and repetitions than the quick default, for figures to publish.</param>
-/// <param name="Parts">monitor, signals, soak, analyzers, build: the parts to run, all by default.</param>
+/// <param name="Parts">monitor, signals, costs, shapes, soak, analyzers, build: the parts to run, all by default.</param>
 /// <param name="Threads">TorchSharp intra-op threads.</param>
 /// <param name="BenchmarkDotNetArguments">Everything after --bdn, handed to BenchmarkSwitcher; null when absent.</param>
 internal sealed record BenchmarkCommandLine(bool Full, IReadOnlySet<string> Parts, int Threads, string[]? BenchmarkDotNetArguments)
 {
-    public static readonly string[] AllParts = { "monitor", "signals", "soak", "analyzers", "build" };
+    public static readonly string[] AllParts = { "monitor", "signals", "costs", "shapes", "soak", "analyzers", "build" };
 
     public const string Usage = """
-        dotnet run -c Release --project benchmarks/GradGuard.Benchmarks -- [--quick | --full] [--only monitor,signals,soak,analyzers,build] [--threads N]
+        dotnet run -c Release --project benchmarks/GradGuard.Benchmarks -- [--quick | --full] [--only monitor,signals,costs,shapes,soak,analyzers,build] [--threads N]
         dotnet run -c Release --project benchmarks/GradGuard.Benchmarks -- --bdn [BenchmarkDotNet arguments, e.g. --filter *TrainingStep*]
         """;
 

@@ -34,8 +34,8 @@ summary.Add("run.runtime", RuntimeInformation.FrameworkDescription.Replace(' ', 
 if (commandLine.Parts.Contains("monitor"))
 {
     Console.WriteLine("Monitor: bare, monitored and naive training steps, interleaved ...");
-    MonitorOverhead.Run(Workload.DeepMlp, "mlp", new OverheadSettings(Rounds: commandLine.Full ? 20 : 6, WarmupRounds: 1), summary);
-    MonitorOverhead.Run(Workload.SmallConvNet, "convnet", new OverheadSettings(Rounds: commandLine.Full ? 40 : 12, WarmupRounds: 1), summary);
+    MonitorOverhead.Run(Workload.DeepMlp, "mlp", new OverheadSettings(Rounds: commandLine.Full ? 20 : 6, WarmupRounds: 1, OverheadSettings.All), summary);
+    MonitorOverhead.Run(Workload.SmallConvNet, "convnet", new OverheadSettings(Rounds: commandLine.Full ? 40 : 12, WarmupRounds: 1, OverheadSettings.All), summary);
     Console.WriteLine("Monitor: its own time in each step, Collect() and the forward hooks ...");
     MonitorAttribution.Run(Workload.DeepMlp, "mlp", pairs: commandLine.Full ? 40 : 15, summary);
     MonitorAttribution.Run(Workload.SmallConvNet, "convnet", pairs: commandLine.Full ? 60 : 25, summary);
@@ -46,6 +46,16 @@ if (commandLine.Parts.Contains("signals"))
     Console.WriteLine("Signals: what the update ratio, the loss and the NaN origin each add to a collected step ...");
     SignalCost.Run(Workload.DeepMlp, "mlp", rounds: commandLine.Full ? 40 : 15, summary);
     SignalCost.Run(Workload.SmallConvNet, "convnet", rounds: commandLine.Full ? 60 : 25, summary);
+}
+
+if (commandLine.Parts.Contains("costs"))
+{
+    ModelShapes.RunCosts(commandLine.Full, summary);
+}
+
+if (commandLine.Parts.Contains("shapes"))
+{
+    ModelShapes.RunRatios(commandLine.Full, summary);
 }
 
 if (commandLine.Parts.Contains("soak"))

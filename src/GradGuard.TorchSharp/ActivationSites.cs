@@ -1,4 +1,3 @@
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace GradGuard.TorchSharp;
@@ -8,7 +7,8 @@ namespace GradGuard.TorchSharp;
 /// host copy: <see cref="Prepare"/> queues what the sites still need from the gradients, <see cref="Resolve"/> reads
 /// the copied values, settles which functional activations the candidates were, and learns the plan for the passes
 /// to come. A Linear/Conv call whose output reaches the next weight layer through no activation seen becomes a site
-/// of kind <see cref="ActivationKind.NotSeen"/>, judged by the zero rows of its weight gradient.
+/// of kind <see cref="ActivationKind.NotSeen"/>, judged by the zero rows of its weight gradient. Both halves take time
+/// linear in the sites (up to a sort), so a network of hundreds of layers pays per layer what a small one does.
 /// </summary>
 internal sealed class ActivationSites
 {
@@ -24,44 +24,41 @@ internal sealed class ActivationSites
     }
 
     /// <summary>
-    /// Queues, in the pass's statistics, the zero rows of the weight layers whose activation was not seen, and
-    /// AUTOTRAINER's zero-gradient counts where they are asked for; <paramref name="weightGradient"/> gives the gradient
-    /// of a layer's weight matrix, or null without one.
+    /// Queues, in the pass's statistics, the row magnitudes of the weight gradients of the layers whose activation was
+    /// not seen, and AUTOTRAINER's zero-gradient counts where they are asked for; <paramref name="weightGradient"/> gives
+    /// the gradient of a layer's weight matrix, or null without one.
     /// </summary>
     public static ActivationSites Prepare(ForwardPass pass, ForwardOrder order, GradientMonitorOptions options, Func<DeclaredModule, Tensor?> weightGradient)
     {
         var statistics = pass.Statistics;
-        var activationKeys = pass.Probes.Where(probe => probe.Role is ProbeRole.ActivationModule or ProbeRole.Functional).Select(KeyOf).ToList();
+        var activationKeys = pass.Probes.Where(probe => probe.Role is ProbeRole.ActivationModule or ProbeRole.Functional).Select(KeyOf).Order().ToList();
         var masks = pass.Probes.Where(probe => probe.Role == ProbeRole.UnitMasks).ToDictionary(probe => (probe.Module, probe.Call));
-        var zeroRows = new Dictionary<DeclaredModule, Tensor>();
+        var rows = new Dictionary<DeclaredModule, (int Entry, long Rows)>();
         var notSeen = new List<NotSeenSite>();
         var calls = order.WeightLayerCalls;
         for (int index = 0; index < calls.Count; index++)
         {
             var call = calls[index];
-            var next = calls.Skip(index + 1).FirstOrDefault(later => later.Enter > call.Exit);
-            if (call.Layer.Units is null || next is null || activationKeys.Any(key => key > call.Exit && key < next.Enter) || weightGradient(call.Layer) is not { } gradient)
+            var next = FirstEnteringAfter(calls, index + 1, call.Exit);
+            if (call.Layer.Units is null || next is null || AnyBetween(activationKeys, call.Exit, next.Enter) || weightGradient(call.Layer) is not { } gradient)
             {
                 continue;
             }
 
-            if (!zeroRows.TryGetValue(call.Layer, out var zero))
+            if (!rows.TryGetValue(call.Layer, out var magnitudes))
             {
-                zero = UnitReductions.ZeroRowMask(gradient);
-                zeroRows.Add(call.Layer, zero);
+                magnitudes = (statistics.Add(UnitReductions.RowMagnitudes(gradient)), gradient.size(0));
+                rows.Add(call.Layer, magnitudes);
             }
 
             var probe = call.Seen ? masks.GetValueOrDefault((call.Layer, call.Call)) : null;
-            bool masked = probe?.DeadMask is not null && probe.DeadMask.shape[0] == zero.shape[0];
             notSeen.Add(new NotSeenSite(
                 call,
                 call.Seen ? OrderKey.After((int)call.Exit.Position) : call.Exit with { Tiebreak = call.Exit.Tiebreak + 1 },
                 next.Enter,
-                zero.shape[0],
-                statistics.Add(zero.sum()),
-                masked ? statistics.Add(zero.logical_and(probe!.DeadMask!).sum()) : -1,
-                masked ? statistics.Add(zero.logical_and(probe!.SaturatedMask!).sum()) : -1,
-                masked ? statistics.Add(zero.logical_and(probe!.DeadMask!).logical_and(probe.SaturatedMask!).sum()) : -1));
+                magnitudes.Rows,
+                magnitudes.Entry,
+                probe is not null && probe.Units == magnitudes.Rows ? probe : null));
         }
 
         var zeroGradientElements = new Dictionary<DeclaredModule, (int, long)>();
@@ -80,9 +77,10 @@ internal sealed class ActivationSites
     }
 
     /// <summary>The sites in forward order, read from the host copy, and, when <paramref name="learn"/>, the plan the next passes follow.</summary>
-    public (IReadOnlyList<ActivationStatistics> Sites, ForwardPassPlan? Plan) Resolve(double[] values, bool learn)
+    public (IReadOnlyList<ActivationStatistics> Sites, ForwardPassPlan? Plan) Resolve(HostStatistics values, bool learn)
     {
-        var sites = new List<(OrderKey Key, SiteProbe? Probe, NotSeenSite? NotSeen, ActivationKind Kind)>();
+        var sites = new List<(OrderKey Key, SiteProbe? Probe, NotSeenSite? NotSeen, ActivationKind Kind)>(pass.Probes.Count + notSeen.Count);
+        var functional = new List<OrderKey>();
         foreach (var probe in pass.Probes)
         {
             ActivationKind? kind = probe.Role switch
@@ -94,21 +92,25 @@ internal sealed class ActivationSites
             if (kind is { } seen)
             {
                 sites.Add((KeyOf(probe), probe, null, seen));
+                if (probe.Role == ProbeRole.Candidate)
+                {
+                    functional.Add(KeyOf(probe));
+                }
             }
         }
 
-        var functional = sites.Where(site => site.Probe!.Role == ProbeRole.Candidate).Select(site => site.Key).ToList();
-        sites.AddRange(notSeen.Where(site => !functional.Any(key => key > site.Call.Exit && key < site.NextWeightLayer))
+        functional.Sort();
+        sites.AddRange(notSeen.Where(site => !AnyBetween(functional, site.Call.Exit, site.NextWeightLayer))
             .Select(site => (site.Key, (SiteProbe?)null, (NotSeenSite?)site, ActivationKind.NotSeen)));
         sites.Sort((left, right) => left.Key.CompareTo(right.Key));
 
-        var plan = new Dictionary<(int Module, int Call), (ProbeRole Role, ActivationKind Kind)>();
+        var plan = learn ? new Dictionary<(int Module, int Call), (ProbeRole Role, ActivationKind Kind)>() : null;
         var statistics = new List<ActivationStatistics>(sites.Count);
         foreach (var (_, probe, notSeenSite, kind) in sites)
         {
             if (probe is not null)
             {
-                if (probe.Role != ProbeRole.ActivationModule)
+                if (plan is not null && probe.Role != ProbeRole.ActivationModule)
                 {
                     plan[(probe.Module.Index, probe.Call)] = (ProbeRole.Functional, kind);
                 }
@@ -118,23 +120,16 @@ internal sealed class ActivationSites
             else
             {
                 var site = notSeenSite!;
-                if (site.Call.Seen)
+                if (plan is not null && site.Call.Seen)
                 {
                     plan[(site.Call.Layer.Index, site.Call.Call)] = (ProbeRole.UnitMasks, ActivationKind.NotSeen);
                 }
 
-                statistics.Add(new ActivationStatistics(SiteName(site.Call.Layer, site.Call.Call), site.Call.Layer.Path, site.Call.Call, ActivationKind.NotSeen, ActivationSource.WeightGradient, site.Units)
-                {
-                    UnitsWithoutGradient = (long)values[site.WithoutGradientSlot],
-                    DeadUnits = site.DeadSlot >= 0 ? (long)values[site.DeadSlot] : null,
-                    SaturatedUnits = site.SaturatedSlot >= 0 ? (long)values[site.SaturatedSlot] : null,
-                    UnitsDeadAndSaturated = site.BothSlot >= 0 ? (long)values[site.BothSlot] : null,
-                    WeightLayer = site.Call.Layer.Path,
-                });
+                statistics.Add(site.Statistics(values));
             }
         }
 
-        return (statistics, learn ? new ForwardPassPlan(pass.Events.ToList(), plan) : null);
+        return (statistics, plan is not null ? new ForwardPassPlan(pass.Events.ToList(), plan) : null);
     }
 
     /// <summary>The site's name and <c>gradguard.layer</c>: the module's path, with <c>#k</c> from its second call on, so the first call's name never changes.</summary>
@@ -144,12 +139,54 @@ internal sealed class ActivationSites
 
     private static bool MayBeRectifier(SiteProbe probe) => probe.Role == ProbeRole.Candidate || (probe.Role != ProbeRole.UnitMasks && probe.Kind == ActivationKind.Rectifier);
 
-    private static ActivationKind? AppliedKind(SiteProbe probe, double[] values) =>
+    /// <summary>The first call from <paramref name="start"/> on (calls are in order of entry) that enters after <paramref name="key"/>.</summary>
+    private static WeightLayerCall? FirstEnteringAfter(IReadOnlyList<WeightLayerCall> calls, int start, OrderKey key)
+    {
+        int low = start;
+        int high = calls.Count;
+        while (low < high)
+        {
+            int middle = (low + high) / 2;
+            if (calls[middle].Enter > key)
+            {
+                high = middle;
+            }
+            else
+            {
+                low = middle + 1;
+            }
+        }
+
+        return low < calls.Count ? calls[low] : null;
+    }
+
+    /// <summary>True when a key of the sorted <paramref name="keys"/> lies strictly between <paramref name="after"/> and <paramref name="before"/>.</summary>
+    private static bool AnyBetween(List<OrderKey> keys, OrderKey after, OrderKey before)
+    {
+        int low = 0;
+        int high = keys.Count;
+        while (low < high)
+        {
+            int middle = (low + high) / 2;
+            if (keys[middle] > after)
+            {
+                high = middle;
+            }
+            else
+            {
+                low = middle + 1;
+            }
+        }
+
+        return low < keys.Count && keys[low] < before;
+    }
+
+    private static ActivationKind? AppliedKind(SiteProbe probe, HostStatistics values) =>
         values[probe.AppliedSlots.Relu] != 0 ? ActivationKind.Rectifier
         : values[probe.AppliedSlots.Sigmoid] != 0 || values[probe.AppliedSlots.Tanh] != 0 ? ActivationKind.Saturating
         : null;
 
-    private ActivationStatistics FromProbe(SiteProbe probe, ActivationKind kind, double[] values)
+    private ActivationStatistics FromProbe(SiteProbe probe, ActivationKind kind, HostStatistics values)
     {
         var source = probe.Role == ProbeRole.ActivationModule ? ActivationSource.ForwardHook : ActivationSource.FunctionalCall;
         var site = new ActivationStatistics(SiteName(probe.Module, probe.Call), probe.Module.Path, probe.Call, kind, source, probe.Units)
@@ -163,7 +200,7 @@ internal sealed class ActivationSites
 
         return site with
         {
-            DeadUnits = (long)values[probe.DeadSlot],
+            DeadUnits = probe.DeadUnits(values),
             NonPositiveFraction = probe.NonPositiveSlot >= 0 ? (probe.Elements == 0 ? 0 : values[probe.NonPositiveSlot] / probe.Elements) : null,
             ZeroGradientFraction = probe.FeedingLayer is { } feeding && zeroGradientElements.TryGetValue(feeding, out var zero)
                 ? (zero.Elements == 0 ? 0 : values[zero.Slot] / zero.Elements)
@@ -171,6 +208,43 @@ internal sealed class ActivationSites
         };
     }
 
-    /// <summary>A weight layer's run whose output reached <see cref="NextWeightLayer"/> through no activation module or planned functional one.</summary>
-    private sealed record NotSeenSite(WeightLayerCall Call, OrderKey Key, OrderKey NextWeightLayer, long Units, int WithoutGradientSlot, int DeadSlot, int SaturatedSlot, int BothSlot);
+    /// <summary>
+    /// A weight layer's run whose output reached <see cref="NextWeightLayer"/> through no activation module or planned
+    /// functional one: its units are judged by their rows of the weight gradient, and, where its hooks measured its
+    /// output (<see cref="Masks"/>, with one flag per row), by their pre-activation too.
+    /// </summary>
+    private sealed record NotSeenSite(WeightLayerCall Call, OrderKey Key, OrderKey NextWeightLayer, long Units, int RowMagnitudesEntry, SiteProbe? Masks)
+    {
+        public ActivationStatistics Statistics(HostStatistics values)
+        {
+            var magnitudes = values.Segment(RowMagnitudesEntry);
+            long without = 0, dead = 0, saturated = 0, both = 0;
+            for (int unit = 0; unit < magnitudes.Length; unit++)
+            {
+                if (magnitudes[unit] != 0)
+                {
+                    continue;
+                }
+
+                without++;
+                if (Masks is not null)
+                {
+                    bool isDead = Masks.IsDead(values, unit);
+                    bool isSaturated = Masks.IsSaturated(values, unit);
+                    dead += isDead ? 1 : 0;
+                    saturated += isSaturated ? 1 : 0;
+                    both += isDead && isSaturated ? 1 : 0;
+                }
+            }
+
+            return new ActivationStatistics(SiteName(Call.Layer, Call.Call), Call.Layer.Path, Call.Call, ActivationKind.NotSeen, ActivationSource.WeightGradient, Units)
+            {
+                UnitsWithoutGradient = without,
+                DeadUnits = Masks is not null ? dead : null,
+                SaturatedUnits = Masks is not null ? saturated : null,
+                UnitsDeadAndSaturated = Masks is not null ? both : null,
+                WeightLayer = Call.Layer.Path,
+            };
+        }
+    }
 }

@@ -1,71 +1,125 @@
+using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace GradGuard.TorchSharp;
 
 /// <summary>
-/// The one place where a collection's statistics wait on the model's device: scalars queued by the forward hooks
-/// during the pass and by the collection afterwards, stacked and copied to the host in one transfer (a host
-/// synchronisation per statistic would stall a GPU once per parameter), and the per-unit tensors a collection
-/// combines with the gradients. Everything queued is owned here, out of every dispose scope, until <see cref="Clear"/>.
+/// The one place where a collection's statistics wait on the model's device, and the one transfer that brings them to
+/// the host (a host synchronisation per statistic would stall a GPU once per parameter). The forward hooks queue theirs
+/// during the pass and the collection its own afterwards: scalars (0-dimensional) and segments (1-dimensional: a value
+/// per unit, per parameter of a batch, per histogram bin). Scalars of one dtype are stacked and segments of one dtype
+/// concatenated by one call each, so the number of TorchSharp calls grows with the dtypes, not with the statistics;
+/// new signals join the same transfer as more entries. Everything queued is owned here, out of every dispose scope,
+/// until <see cref="Clear"/>.
 /// </summary>
 internal sealed class DeviceStatistics : IDisposable
 {
-    private readonly List<Tensor> scalars = new();
-    private readonly List<Tensor> kept = new();
+    private readonly List<Tensor> entries = new();
+    private readonly List<int> lengths = new();
 
-    /// <summary>Queues a 0-dimensional tensor (any numeric dtype), taking it over, and returns its position in the host copy.</summary>
-    public int Add(Tensor scalar)
+    /// <summary>Queues a 0-dimensional or 1-dimensional tensor of any numeric or boolean dtype, taking it over, and returns its entry.</summary>
+    public int Add(Tensor statistic)
     {
-        scalars.Add(scalar.DetachFromDisposeScope());
-        return scalars.Count - 1;
+        entries.Add(statistic.DetachFromDisposeScope());
+        lengths.Add(statistic.dim() == 0 ? -1 : checked((int)statistic.size(0)));
+        return entries.Count - 1;
     }
 
-    /// <summary>Keeps a tensor on the device until <see cref="Clear"/>, taking it over.</summary>
-    public Tensor Keep(Tensor tensor)
-    {
-        kept.Add(tensor.DetachFromDisposeScope());
-        return tensor;
-    }
+    public int Count => entries.Count;
 
-    /// <summary>
-    /// Copies every queued scalar to the host in one transfer. Scalars of one dtype are stacked by one call, so the
-    /// number of TorchSharp calls grows with the dtypes (norms, counts, flags), not with the statistics.
-    /// </summary>
-    public double[] CopyToHost()
+    /// <summary>Copies every queued entry to the host, as float64 (exact for counts below 2⁵³), in one transfer.</summary>
+    public HostStatistics CopyToHost()
     {
-        if (scalars.Count == 0)
+        var offsets = new int[entries.Count];
+        if (entries.Count == 0)
         {
-            return Array.Empty<double>();
+            return new HostStatistics(Array.Empty<double>(), offsets, lengths.ToArray());
         }
 
         using var scope = torch.NewDisposeScope();
-        Device device = scalars[0].device;
-        var groups = scalars.Select((scalar, slot) => (scalar, slot)).GroupBy(entry => entry.scalar.dtype).ToList();
-        var stacked = groups.Select(group => torch.stack(group.Select(entry => entry.scalar)).to(ScalarType.Float64, device)).ToList();
-        using Tensor onHost = (stacked.Count == 1 ? stacked[0] : torch.cat(stacked, 0)).cpu();
-        var copied = onHost.data<double>().ToArray();
-        var values = new double[scalars.Count];
+        var parts = new List<Tensor>();
         int position = 0;
-        foreach (var group in groups)
+        foreach (var group in ByDtype())
         {
-            foreach (var (_, slot) in group)
+            var pieces = new List<Tensor>();
+            if (group.Scalars.Count > 0)
             {
-                values[slot] = copied[position++];
+                pieces.Add(torch.stack(group.Scalars.Select(entry => entries[entry])));
+                foreach (int entry in group.Scalars)
+                {
+                    offsets[entry] = position++;
+                }
             }
+
+            foreach (int entry in group.Segments)
+            {
+                pieces.Add(entries[entry]);
+                offsets[entry] = position;
+                position += lengths[entry];
+            }
+
+            var joined = pieces.Count == 1 ? pieces[0] : torch.cat(pieces, 0);
+            parts.Add(group.Dtype == ScalarType.Float64 ? joined : joined.to(ScalarType.Float64));
         }
 
-        return values;
+        using Tensor onHost = (parts.Count == 1 ? parts[0] : torch.cat(parts, 0)).cpu();
+        var values = new double[position];
+        MemoryMarshal.Cast<byte, double>(onHost.bytes).CopyTo(values);
+
+        return new HostStatistics(values, offsets, lengths.ToArray());
     }
 
-    /// <summary>Disposes everything queued or kept.</summary>
+    /// <summary>Disposes everything queued.</summary>
     public void Clear()
     {
-        scalars.ForEach(tensor => tensor.Dispose());
-        scalars.Clear();
-        kept.ForEach(tensor => tensor.Dispose());
-        kept.Clear();
+        entries.ForEach(tensor => tensor.Dispose());
+        entries.Clear();
+        lengths.Clear();
     }
 
     public void Dispose() => Clear();
+
+    private List<(ScalarType Dtype, List<int> Scalars, List<int> Segments)> ByDtype()
+    {
+        var groups = new List<(ScalarType Dtype, List<int> Scalars, List<int> Segments)>();
+        for (int entry = 0; entry < entries.Count; entry++)
+        {
+            var dtype = entries[entry].dtype;
+            int index = groups.FindIndex(group => group.Dtype == dtype);
+            if (index < 0)
+            {
+                groups.Add((dtype, new List<int>(), new List<int>()));
+                index = groups.Count - 1;
+            }
+
+            (lengths[entry] < 0 ? groups[index].Scalars : groups[index].Segments).Add(entry);
+        }
+
+        return groups;
+    }
+}
+
+/// <summary>The host copy of a collection's <see cref="DeviceStatistics"/>: each entry's scalar or segment, by entry.</summary>
+internal sealed class HostStatistics
+{
+    private readonly double[] values;
+    private readonly int[] offsets;
+    private readonly int[] lengths;
+
+    public HostStatistics(double[] values, int[] offsets, int[] lengths)
+    {
+        this.values = values;
+        this.offsets = offsets;
+        this.lengths = lengths;
+    }
+
+    /// <summary>A scalar entry's value, or a segment's first.</summary>
+    public double this[int entry] => values[offsets[entry]];
+
+    /// <summary>The value at a slot: a scalar entry, or one value of a segment.</summary>
+    public double this[StatisticSlot slot] => slot.Index < 0 ? this[slot.Entry] : Segment(slot.Entry)[slot.Index];
+
+    /// <summary>A segment entry's values (a scalar's one value).</summary>
+    public ReadOnlySpan<double> Segment(int entry) => values.AsSpan(offsets[entry], lengths[entry] < 0 ? 1 : lengths[entry]);
 }

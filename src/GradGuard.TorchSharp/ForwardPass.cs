@@ -22,8 +22,8 @@ internal enum ProbeRole
 }
 
 /// <summary>
-/// One measurement a hook queued during the pass. Counts wait in the pass's <see cref="DeviceStatistics"/> as slots
-/// (positions in its host copy); masks are kept there as tensors until the collection combines them with gradients.
+/// One measurement a hook queued during the pass. What it measured waits in the pass's <see cref="DeviceStatistics"/>
+/// as entries (positions in its host copy): counts as scalars, per-unit figures as segments, counted on the host.
 /// </summary>
 internal sealed record SiteProbe
 {
@@ -45,7 +45,11 @@ internal sealed record SiteProbe
 
     public long Elements { get; init; }
 
-    public int DeadSlot { get; init; } = -1;
+    /// <summary>Rectifier sites and unit masks: the segment of each unit's largest value (dead where ≤ 0); −1 for an empty batch, where every unit is dead.</summary>
+    public int UnitMaximaEntry { get; init; } = -1;
+
+    /// <summary>Unit masks: the segment of flags for units saturated throughout; −1 for an empty batch, where none is.</summary>
+    public int SaturatedUnitsEntry { get; init; } = -1;
 
     public int NonPositiveSlot { get; init; } = -1;
 
@@ -54,9 +58,28 @@ internal sealed record SiteProbe
     /// <summary>Candidates: slots of the flags "the next input is relu / sigmoid / tanh of this output".</summary>
     public (int Relu, int Sigmoid, int Tanh) AppliedSlots { get; init; } = (-1, -1, -1);
 
-    public Tensor? DeadMask { get; init; }
+    /// <summary>Rectifier sites: units dead for the whole batch, counted from the host copy.</summary>
+    public long DeadUnits(HostStatistics values) => UnitMaximaEntry < 0 ? Units : CountAtMostZero(values.Segment(UnitMaximaEntry));
 
-    public Tensor? SaturatedMask { get; init; }
+    /// <summary>Per unit: dead (largest value ≤ 0) for a rectifier; every unit of an empty batch.</summary>
+    public bool IsDead(HostStatistics values, int unit) => UnitMaximaEntry < 0 || values.Segment(UnitMaximaEntry)[unit] <= 0;
+
+    /// <summary>Per unit: saturated throughout; no unit of an empty batch.</summary>
+    public bool IsSaturated(HostStatistics values, int unit) => SaturatedUnitsEntry >= 0 && values.Segment(SaturatedUnitsEntry)[unit] != 0;
+
+    private static long CountAtMostZero(ReadOnlySpan<double> maxima)
+    {
+        long count = 0;
+        foreach (double maximum in maxima)
+        {
+            if (maximum <= 0)
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
 }
 
 /// <summary>
@@ -70,10 +93,12 @@ internal sealed class ForwardPass : IDisposable
     private readonly List<SiteProbe> probes = new();
     private readonly Stack<(DeclaredModule Module, int Call, int Enter)> open = new();
     private readonly int[] calls;
+    private readonly int[] openCalls;
 
     public ForwardPass(int modules)
     {
         calls = new int[modules];
+        openCalls = new int[modules];
     }
 
     public IReadOnlyList<TraceEvent> Events => events;
@@ -94,8 +119,7 @@ internal sealed class ForwardPass : IDisposable
     public bool Matches(IReadOnlyList<TraceEvent> expected) => DivergedAt is null && events.Count == expected.Count;
 
     /// <summary>True when a call of <paramref name="module"/> now begins another pass rather than continuing this one.</summary>
-    public bool StartsAnother(DeclaredModule module) =>
-        !IsEmpty && ReferenceEquals(module, Opener) && !open.Any(call => ReferenceEquals(call.Module, module));
+    public bool StartsAnother(DeclaredModule module) => !IsEmpty && ReferenceEquals(module, Opener) && openCalls[module.Index] == 0;
 
     /// <summary>Records a module entering a call; returns the call's number (1 for its first call in the pass) and whether the plan still holds.</summary>
     public (int Call, bool Planned) Enter(DeclaredModule module, IReadOnlyList<TraceEvent> expected)
@@ -106,6 +130,7 @@ internal sealed class ForwardPass : IDisposable
         }
 
         int call = ++calls[module.Index];
+        openCalls[module.Index]++;
         open.Push((module, call, events.Count));
         return (call, Record(new TraceEvent(module.Index, true), expected));
     }
@@ -116,10 +141,15 @@ internal sealed class ForwardPass : IDisposable
         // A call that threw never returned: its frames are closed with the caller's.
         while (open.Count > 0 && !ReferenceEquals(open.Peek().Module, module))
         {
-            open.Pop();
+            openCalls[open.Pop().Module.Index]--;
         }
 
         var (_, call, enter) = open.Count > 0 ? open.Pop() : (module, calls[module.Index], -1);
+        if (enter >= 0)
+        {
+            openCalls[module.Index]--;
+        }
+
         return (call, enter, Record(new TraceEvent(module.Index, false), expected));
     }
 
@@ -135,6 +165,7 @@ internal sealed class ForwardPass : IDisposable
         probes.Clear();
         open.Clear();
         Array.Clear(calls);
+        Array.Clear(openCalls);
         Statistics.Clear();
         DivergedAt = null;
         Opener = null;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Reflection;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -43,6 +44,7 @@ internal sealed class ForwardPassRecorder : IDisposable
     private ForwardPassPlan plan = ForwardPassPlan.Empty;
     private (DeclaredModule Module, int Call, int Event, Tensor Output)? pending;
     private DeclaredModule? lastWeightLayer;
+    private long hookTicks;
 
     public ForwardPassRecorder(ModelStructure structure, GradientMonitorOptions options)
     {
@@ -64,6 +66,14 @@ internal sealed class ForwardPassRecorder : IDisposable
 
     /// <summary>Told of every call of a module with a tensor input and output as it returns during an armed training pass, with its call number.</summary>
     public Action<DeclaredModule, int, Tensor, Tensor>? CallReturned { get; set; }
+
+    /// <summary>The time the hooks spent recording and measuring since the last call, in <see cref="Stopwatch"/> ticks; resets it.</summary>
+    public long TakeHookTicks()
+    {
+        long ticks = hookTicks;
+        hookTicks = 0;
+        return ticks;
+    }
 
     /// <summary>Keeps the plan learned from a collected pass for the passes to come.</summary>
     public void Learn(ForwardPassPlan learned) => plan = learned;
@@ -133,6 +143,7 @@ internal sealed class ForwardPassRecorder : IDisposable
             return;
         }
 
+        long started = Stopwatch.GetTimestamp();
         if (Pass.StartsAnother(module))
         {
             Reset();
@@ -143,6 +154,8 @@ internal sealed class ForwardPassRecorder : IDisposable
         {
             ResolvePending(module.Activation is not null, input);
         }
+
+        hookTicks += Stopwatch.GetTimestamp() - started;
     }
 
     private void Exit(DeclaredModule module, Tensor? input, Tensor? output)
@@ -152,6 +165,13 @@ internal sealed class ForwardPassRecorder : IDisposable
             return;
         }
 
+        long started = Stopwatch.GetTimestamp();
+        Record(module, input, output);
+        hookTicks += Stopwatch.GetTimestamp() - started;
+    }
+
+    private void Record(DeclaredModule module, Tensor? input, Tensor? output)
+    {
         int exitEvent = Pass.NextEvent;
         var (call, enterEvent, planned) = Pass.Exit(module, plan.Expected);
         if (module.IsWeightLayer)
@@ -190,7 +210,6 @@ internal sealed class ForwardPassRecorder : IDisposable
             return;
         }
 
-        using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         Pass.Add(planned.Role == ProbeRole.UnitMasks
             ? MaskProbe(module, call, exitEvent, output)
@@ -215,7 +234,6 @@ internal sealed class ForwardPassRecorder : IDisposable
             return;
         }
 
-        using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         if (held.Module.Units is not null)
         {
@@ -230,7 +248,6 @@ internal sealed class ForwardPassRecorder : IDisposable
 
     private void MeasureActivationModule(DeclaredModule module, int call, int enterEvent, ActivationKind kind, Tensor input, Tensor output)
     {
-        using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         // A rectifier's output is zero exactly where its input is ≤ 0; a saturating activation is judged on its input.
         Pass.Add(OutputProbe(ProbeRole.ActivationModule, module, call, enterEvent, kind == ActivationKind.Rectifier ? output : input, kind));
@@ -244,14 +261,14 @@ internal sealed class ForwardPassRecorder : IDisposable
         var probe = new SiteProbe
         {
             Role = role, Module = module, Call = call, Event = @event, FeedingLayer = lastWeightLayer, Kind = kind,
-            Units = measured.dim() < 2 ? measured.numel() : measured.shape[unitDimension],
+            Units = UnitReductions.Units(measured, unitDimension),
             Elements = measured.numel(),
         };
         return kind == ActivationKind.Saturating
             ? probe with { SaturatedSlot = statistics.Add(UnitReductions.SaturatedElements(measured, options.SaturationThreshold)) }
             : probe with
             {
-                DeadSlot = statistics.Add(UnitReductions.DeadUnitMask(measured, unitDimension).sum()),
+                UnitMaximaEntry = Queued(UnitReductions.PerUnitMaximum(measured, unitDimension)),
                 NonPositiveSlot = options.DyingMeasure == DyingMeasure.NonPositiveOutputs ? statistics.Add(UnitReductions.NonPositiveElements(measured)) : -1,
             };
     }
@@ -272,9 +289,12 @@ internal sealed class ForwardPassRecorder : IDisposable
         return new SiteProbe
         {
             Role = ProbeRole.UnitMasks, Module = module, Call = call, Event = @event, FeedingLayer = module,
-            Units = output.dim() < 2 ? output.numel() : output.shape[unitDimension],
-            DeadMask = Pass.Statistics.Keep(UnitReductions.DeadUnitMask(output, unitDimension)),
-            SaturatedMask = Pass.Statistics.Keep(UnitReductions.SaturatedUnitMask(output, unitDimension, options.SaturationThreshold)),
+            Units = UnitReductions.Units(output, unitDimension),
+            UnitMaximaEntry = Queued(UnitReductions.PerUnitMaximum(output, unitDimension)),
+            SaturatedUnitsEntry = Queued(UnitReductions.SaturatedUnitMask(output, unitDimension, options.SaturationThreshold)),
         };
     }
+
+    /// <summary>The entry of a per-unit segment, or −1 where the batch was empty and there is none.</summary>
+    private int Queued(Tensor? segment) => segment is null ? -1 : Pass.Statistics.Add(segment);
 }

@@ -58,6 +58,12 @@ public static class GradGuardMetrics
     /// <summary>Gauge of the loss passed to the last collection.</summary>
     public const string LossInstrument = "gradguard.loss";
 
+    /// <summary>Gauge of the cadence the monitor collects at: every this many steps.</summary>
+    public const string CadenceInstrument = "gradguard.monitor.cadence";
+
+    /// <summary>Gauge of the monitor's share of training time at its cadence, as it times itself.</summary>
+    public const string TimeShareInstrument = "gradguard.monitor.time_share";
+
     /// <summary>Attribute naming the monitored model.</summary>
     public const string ModelAttribute = "gradguard.model";
 
@@ -123,6 +129,11 @@ public static class GradGuardMetrics
             "Each weight layer's update norm over its weight norm for the optimizer step after the previous collection.");
         Meter.CreateObservableGauge(LossInstrument, () => Observe(Loss), null,
             "Loss passed to the last collection.");
+
+        Meter.CreateObservableGauge(CadenceInstrument, () => ObserveCost<int>(cost => cost.CollectEvery), "{step}",
+            "The monitor collects at every this many steps: GradientMonitorOptions.CollectEvery, or the cadence it chose within its cost budget.");
+        Meter.CreateObservableGauge(TimeShareInstrument, () => ObserveCost<double>(cost => cost.TimeShare), "1",
+            "The monitor's share of training time at its cadence, from its own timing of a collection and of a training step.");
     }
 
     internal static void Register(GradientMonitor monitor) => LiveMonitors.TryAdd(monitor, 0);
@@ -213,6 +224,14 @@ public static class GradGuardMetrics
             .Select(monitor => (monitor.ModelName, Report: monitor.LastReport, Monitor: monitor))
             .Where(entry => entry.Report is not null)
             .SelectMany(entry => measure(entry.ModelName, entry.Monitor.Published(entry.Report!)))
+            .ToList();
+
+    private static IEnumerable<Measurement<T>> ObserveCost<T>(Func<MonitorCost, T?> figure)
+        where T : struct =>
+        LiveMonitors.Keys
+            .Select(monitor => (monitor.ModelName, Figure: figure(monitor.Cost)))
+            .Where(entry => entry.Figure is not null)
+            .Select(entry => new Measurement<T>(entry.Figure!.Value, ModelTag(entry.ModelName)))
             .ToList();
 
     private static IEnumerable<Measurement<double>> ParameterNorms(string model, PublishedSeries published) =>

@@ -15,12 +15,13 @@ internal sealed class GradientDiagnostician
     public GradientDiagnostician(GradientMonitorOptions options) => this.options = options;
 
     /// <summary>
-    /// Diagnoses the collection and returns the problems that started with it. <paramref name="weights"/> are the weight
-    /// gradients of the layers that ran, in forward order; when <paramref name="orderInferred"/>, the diagnoses that
-    /// rest on that order say it was partly inferred. <paramref name="signals"/> are the problems other signals (update
-    /// ratios, the loss) showed at this collection, reported once per episode like the rest.
+    /// Diagnoses the collection of <paramref name="step"/> and returns the problems that started with it, since the
+    /// collection of <paramref name="previousStep"/>. <paramref name="weights"/> are the weight gradients of the layers
+    /// that ran, in forward order; when <paramref name="orderInferred"/>, the diagnoses that rest on that order say it
+    /// was partly inferred. <paramref name="signals"/> are the problems other signals (update ratios, the loss) showed
+    /// at this collection, reported once per episode like the rest.
     /// </summary>
-    public IReadOnlyList<GradientDiagnosis> Diagnose(IReadOnlyList<ParameterGradient> weights, IReadOnlyList<ParameterGradient> parameters, IReadOnlyList<ActivationStatistics> activations, double totalNorm, bool orderInferred, IEnumerable<GradientDiagnosis> signals)
+    public IReadOnlyList<GradientDiagnosis> Diagnose(IReadOnlyList<ParameterGradient> weights, IReadOnlyList<ParameterGradient> parameters, IReadOnlyList<ActivationStatistics> activations, double totalNorm, bool orderInferred, IEnumerable<GradientDiagnosis> signals, long step, long? previousStep)
     {
         var current = new List<GradientDiagnosis>();
         current.AddRange(NonFinite(parameters));
@@ -30,7 +31,9 @@ internal sealed class GradientDiagnostician
         current.AddRange(activations.SelectMany(UnitProblems));
         current.AddRange(signals);
 
-        var started = current.Where(diagnosis => !ongoing.Contains((diagnosis.Kind, diagnosis.Layer))).ToList();
+        var started = current.Where(diagnosis => !ongoing.Contains((diagnosis.Kind, diagnosis.Layer)))
+            .Select(diagnosis => diagnosis with { Step = step, PreviousStep = previousStep })
+            .ToList();
         ongoing = current.Select(diagnosis => (diagnosis.Kind, diagnosis.Layer)).ToHashSet();
         return started;
     }

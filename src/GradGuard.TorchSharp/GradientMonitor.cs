@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
@@ -17,6 +18,8 @@ namespace GradGuard.TorchSharp;
 /// TorchSharp has no backward hooks, so gradients are read from <c>.grad</c> at that call. Forward hooks, which fire
 /// when modules are invoked through <c>call()</c>, record the order in which the pass ran its layers and reduce the
 /// activation at every call site; modules called through <c>forward()</c> are placed by declaration order instead.
+/// By default the monitor chooses which calls collect so that it takes at most 1% of training time
+/// (<see cref="GradientMonitorOptions.CostBudget"/>); <see cref="GradientMonitorOptions.CollectEvery"/> fixes the cadence.
 /// </summary>
 public sealed class GradientMonitor : IDisposable
 {
@@ -26,14 +29,18 @@ public sealed class GradientMonitor : IDisposable
     private readonly ForwardPassRecorder recorder;
     private readonly GradientDiagnostician diagnostician;
     private readonly TrainingSignals signals;
+    private readonly CollectionCadence cadence;
     private readonly HashSet<int> everSeen = new();
     private readonly Dictionary<int, string> loggedLists = new();
-    private (ForwardOrder Order, bool[] GradientPresence)? lastOrder;
+    private CollectionLayout? layout;
     private volatile PublishedSeries? published;
+    private volatile MonitorCost cost;
     private string coarseningLogged = "";
     private Tensor? pendingPreClipTotalNorm;
     private Tensor? pendingLoss;
     private long collectCalls;
+    private long previousCallStarted;
+    private long previousCallTicks;
     private volatile GradientReport? lastReport;
     private bool disposed;
 
@@ -51,6 +58,8 @@ public sealed class GradientMonitor : IDisposable
         }
 
         diagnostician = new GradientDiagnostician(options);
+        cadence = new CollectionCadence(options.CollectEvery, options.CostBudget);
+        cost = cadence.Cost;
         recorder = new ForwardPassRecorder(structure, options) { Armed = true };
         signals = new TrainingSignals(structure, options, recorder);
         GradGuardMetrics.Register(this);
@@ -61,6 +70,9 @@ public sealed class GradientMonitor : IDisposable
 
     /// <summary>The report of the latest collection, or null before the first.</summary>
     public GradientReport? LastReport => lastReport;
+
+    /// <summary>What the monitor costs, as it times itself, and the cadence it collects at (also published as metrics).</summary>
+    public MonitorCost Cost => cost;
 
     /// <summary>
     /// The per-layer series a report publishes, worked out once per report whichever thread asks first (an exporter's
@@ -102,9 +114,11 @@ public sealed class GradientMonitor : IDisposable
     }
 
     /// <summary>
-    /// Reads every gradient and the activation statistics of the last training forward pass, diagnoses them,
-    /// and publishes them as metrics. Call it after <c>backward()</c> and before <c>optimizer.step()</c>.
-    /// Returns null on the calls that <see cref="GradientMonitorOptions.CollectEvery"/> skips.
+    /// Reads every gradient and the activation statistics of the last training forward pass, diagnoses them, and
+    /// publishes them as metrics. Call it once per training step, after <c>backward()</c> and before
+    /// <c>optimizer.step()</c>: the monitor counts steps by these calls and times the step between them. Returns null on
+    /// the calls its cadence skips (<see cref="GradientMonitorOptions.CollectEvery"/>, or the one it chooses within
+    /// <see cref="GradientMonitorOptions.CostBudget"/>, see <see cref="Cost"/>); the first call always collects.
     /// NaN and infinite gradients are counted and diagnosed, never thrown. Pass the step's <paramref name="loss"/> to have
     /// a collected step read it in the same transfer as the gradients, report it (<see cref="GradientReport.Loss"/>,
     /// <c>gradguard.loss</c>), and diagnose a NaN or infinite loss and a spike against the collected losses before it;
@@ -132,28 +146,44 @@ public sealed class GradientMonitor : IDisposable
     private GradientReport? CollectStep()
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        long started = Stopwatch.GetTimestamp();
+        long hookTicks = recorder.TakeHookTicks();
         signals.StepTaken();
-        bool armed = IsArmed();
-        collectCalls++;
-        if (!armed)
+        if (collectCalls > 0)
         {
-            DiscardPreClipTotalNorm();
-            recorder.Armed = IsArmed();
-            return null;
+            cadence.StepTimed(Seconds(started - previousCallStarted - previousCallTicks - hookTicks));
         }
 
+        collectCalls++;
         try
         {
-            var report = Measure(recorder.Pass);
+            if (!cadence.Collects(collectCalls))
+            {
+                DiscardPreClipTotalNorm();
+                return null;
+            }
+
+            GradientReport report;
+            try
+            {
+                report = Measure(recorder.Pass, cadence.LastCollected);
+            }
+            finally
+            {
+                recorder.Reset();
+            }
+
             signals.Collected(report);
             lastReport = report;
             Publish(report);
+            ChooseCadence(report.Step, Seconds(hookTicks + Stopwatch.GetTimestamp() - started));
             return report;
         }
         finally
         {
-            recorder.Reset();
-            recorder.Armed = IsArmed();
+            recorder.Armed = cadence.Collects(collectCalls + 1);
+            previousCallStarted = started;
+            previousCallTicks = Stopwatch.GetTimestamp() - started;
         }
     }
 
@@ -185,7 +215,7 @@ public sealed class GradientMonitor : IDisposable
             gradient.mul_(scale.to(gradient.dtype));
         }
 
-        if (IsArmed())
+        if (recorder.Armed)
         {
             DiscardPreClipTotalNorm();
             pendingPreClipTotalNorm = totalNorm.DetachFromDisposeScope();
@@ -207,60 +237,83 @@ public sealed class GradientMonitor : IDisposable
         DiscardPreClipTotalNorm();
     }
 
-    /// <summary>True when the next <see cref="Collect"/> call collects, so hooks measure only the passes that count.</summary>
-    private bool IsArmed() => collectCalls % options.CollectEvery == 0;
+    private static double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;
 
-    private GradientReport Measure(ForwardPass pass)
+    /// <summary>Times the collection that just ended into the cadence, and says when that changed it.</summary>
+    private void ChooseCadence(long step, double seconds)
+    {
+        int? previous = cadence.Collected(step, seconds);
+        var current = cadence.Cost;
+        cost = current;
+        if (previous is { } was)
+        {
+            Log.CollectionCadenceChanged(logger, ModelName, step, current.CollectEvery, was, current.CollectionMilliseconds ?? double.NaN,
+                current.StepMilliseconds ?? double.NaN, current.TimeShare ?? double.NaN, current.Budget ?? double.NaN);
+        }
+    }
+
+    private GradientReport Measure(ForwardPass pass, long? previousStep)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var statistics = pass.Statistics;
-        var gradients = structure.Parameters.ToDictionary(parameter => parameter, parameter => parameter.Tensor.grad);
-        var order = OrderOf(pass, gradients);
-        var sites = ActivationSites.Prepare(pass, order, options, layer => layer.Parameters.FirstOrDefault(parameter => parameter.IsWeightMatrix) is { } weight ? gradients[weight] : null);
+        var gradients = new Tensor?[structure.Parameters.Count];
+        for (int index = 0; index < gradients.Length; index++)
+        {
+            gradients[index] = structure.Parameters[index].Tensor.grad;
+        }
 
-        var withGradient = order.Layers
-            .SelectMany(layer => layer.Module.Parameters.Select(parameter => (Layer: layer, Parameter: parameter, Gradient: gradients[parameter])))
-            .Where(entry => entry.Gradient is not null)
-            .Select(entry => (entry.Layer, entry.Parameter, Gradient: entry.Gradient!, NormSlot: statistics.Add(entry.Gradient!.norm())))
-            .ToList();
-
-        int preClipSlot = -1;
+        bool followedPlan = pass.Matches(recorder.Plan.Expected);
+        var current = LayoutFor(pass, gradients, followedPlan);
+        var sites = ActivationSites.Prepare(pass, current.Order, options, layer => layer.WeightMatrix is { } weight ? gradients[weight.Index] : null);
+        var withGradient = current.Parameters.Select(entry => gradients[entry.Parameter.Index]!).ToList();
+        var normSlots = current.Norms.Queue(withGradient, statistics);
+        int preClipEntry = -1;
         if (pendingPreClipTotalNorm is { } preClip)
         {
-            preClipSlot = statistics.Add(preClip);
+            preClipEntry = statistics.Add(preClip);
             pendingPreClipTotalNorm = null;
         }
 
         var readSignals = signals.Queue(statistics, pendingLoss);
-        double[] values = statistics.CopyToHost();
+        var values = statistics.CopyToHost();
         var measured = readSignals(values);
-        var parameters = withGradient.Select(entry => new ParameterGradient(
-            entry.Layer.Index, entry.Parameter.Owner.Path, entry.Parameter.Name, values[entry.NormSlot],
-            double.IsFinite(values[entry.NormSlot]) ? 0 : CountNonFinite(entry.Gradient),
-            entry.Parameter.IsWeightMatrix) { Placement = entry.Layer.Placement }).ToList();
-        var (activations, plan) = sites.Resolve(values, learn: !pass.Matches(recorder.Plan.Expected));
+        var parameters = new List<ParameterGradient>(withGradient.Count);
+        for (int index = 0; index < withGradient.Count; index++)
+        {
+            var (layer, parameter) = current.Parameters[index];
+            double norm = values[normSlots[index]];
+            parameters.Add(new ParameterGradient(layer.Index, parameter.Owner.Path, parameter.Name, norm,
+                double.IsFinite(norm) ? 0 : CountNonFinite(withGradient[index]), parameter.IsWeightMatrix) { Placement = layer.Placement });
+        }
+
+        var (activations, plan) = sites.Resolve(values, learn: !followedPlan);
         if (plan is not null)
         {
             recorder.Learn(plan);
         }
 
-        everSeen.UnionWith(pass.Events.Select(traced => traced.Module));
+        if (!followedPlan)
+        {
+            everSeen.UnionWith(pass.Events.Select(traced => traced.Module));
+        }
 
         double totalNorm = Math.Sqrt(parameters.Sum(parameter => parameter.Norm * parameter.Norm));
         var weights = parameters.Where(parameter => parameter.IsWeightMatrix && parameter.Placement != LayerPlacement.Unused).ToList();
         double firstToLast = weights.Count >= 2 ? weights[0].Norm / weights[^1].Norm : double.NaN;
         bool nonFinite = parameters.Any(parameter => parameter.NonFiniteCount > 0) || measured.Loss is { } loss && !double.IsFinite(loss);
-        var diagnoses = measured.Annotate(diagnostician.Diagnose(weights, parameters, activations, totalNorm, order.OrderInferred, measured.Problems()),
-            parameters, activations, clipped: preClipSlot >= 0, nonFinite);
+        var diagnoses = measured.Annotate(
+            diagnostician.Diagnose(weights, parameters, activations, totalNorm, current.Order.OrderInferred, measured.Problems(), collectCalls, previousStep),
+            parameters, activations, clipped: preClipEntry >= 0, nonFinite);
 
         return new GradientReport(collectCalls, parameters, activations, totalNorm,
-            preClipSlot >= 0 ? values[preClipSlot] : null, firstToLast, diagnoses,
-            structure.Parameters.Where(parameter => gradients[parameter] is null).Select(parameter => parameter.DisplayName).ToList())
+            preClipEntry >= 0 ? values[preClipEntry] : null, firstToLast, diagnoses, current.SkippedParameters)
         {
-            OrderInferred = order.OrderInferred,
-            UnusedLayers = order.Placed(LayerPlacement.Unused).Select(layer => layer.ToString()).ToList(),
-            LayersNotSeen = order.Placed(LayerPlacement.Inferred).Select(layer => layer.ToString()).ToList(),
+            OrderInferred = current.Order.OrderInferred,
+            UnusedLayers = current.UnusedLayers,
+            LayersNotSeen = current.LayersNotSeen,
+            PreviousStep = previousStep,
+            CollectEvery = cadence.Every,
             UpdateRatios = measured.UpdateRatios,
             Loss = measured.Loss,
             NonFiniteOrigin = measured.NonFiniteOrigin,
@@ -269,20 +322,19 @@ public sealed class GradientMonitor : IDisposable
     }
 
     /// <summary>
-    /// The layers in the order this pass ran them. The order is computed again only when the pass ran other calls
-    /// than the one it was last computed from, or other parameters got gradients.
+    /// The layers in the order this pass ran them, and what follows from it. Worked out again only when the pass ran
+    /// other calls than the one the plan was learned from, or other parameters got gradients.
     /// </summary>
-    private ForwardOrder OrderOf(ForwardPass pass, Dictionary<TrackedParameter, Tensor?> gradients)
+    private CollectionLayout LayoutFor(ForwardPass pass, Tensor?[] gradients, bool followedPlan)
     {
-        var presence = structure.Parameters.Select(parameter => gradients[parameter] is not null).ToArray();
-        if (lastOrder is { } last && pass.Matches(recorder.Plan.Expected) && last.GradientPresence.AsSpan().SequenceEqual(presence))
+        if (layout is { } last && followedPlan && last.HasGradients(gradients))
         {
-            return last.Order;
+            return last;
         }
 
-        var order = ForwardOrder.Compute(structure, pass.Events, layer => layer.Parameters.Any(parameter => gradients[parameter] is not null), everSeen);
-        lastOrder = (order, presence);
-        return order;
+        var order = ForwardOrder.Compute(structure, pass.Events, layer => layer.Parameters.Any(parameter => gradients[parameter.Index] is not null), everSeen);
+        layout = CollectionLayout.Of(structure, order, gradients, options);
+        return layout;
     }
 
     /// <summary>Runs only when a norm came back NaN or infinite, so the healthy path keeps its single transfer.</summary>
@@ -305,7 +357,7 @@ public sealed class GradientMonitor : IDisposable
 
         foreach (var diagnosis in report.Diagnoses)
         {
-            Log.GradientProblem(logger, ModelName, report.Step, GradGuardMetrics.ProblemName(diagnosis.Kind),
+            Log.GradientProblem(logger, ModelName, report.Step, report.PreviousStep is { } previous ? $"step {previous}" : "none", GradGuardMetrics.ProblemName(diagnosis.Kind),
                 diagnosis.Layer ?? "whole model", diagnosis.Value, diagnosis.Threshold, diagnosis.Message, diagnosis.Rule ?? "none");
         }
 

@@ -10,8 +10,21 @@ public sealed class GradientMonitorOptions
     /// <summary>Value of the <c>gradguard.model</c> attribute; defaults to the module's type name.</summary>
     public string? ModelName { get; set; }
 
-    /// <summary>Collect on every N-th call of <see cref="GradientMonitor.Collect"/>; the calls in between cost nothing.</summary>
-    public int CollectEvery { get; set; } = 1;
+    /// <summary>
+    /// Collect on every N-th call of <see cref="GradientMonitor.Collect"/> (the first call included), whatever that costs:
+    /// a fixed cadence, for runs and tests that need to know which steps are collected. Null (the default) lets the
+    /// monitor choose its cadence within <see cref="CostBudget"/>. The calls in between cost next to nothing.
+    /// </summary>
+    public int? CollectEvery { get; set; }
+
+    /// <summary>
+    /// When <see cref="CollectEvery"/> is not set: the largest share of training time the monitor may take, 0.01 for
+    /// 1%. The monitor times its own work and the training step between two <see cref="GradientMonitor.Collect"/>
+    /// calls, and collects at every step where that fits and at every N-th (N = 2, 5, 10, 20, 50, ...) where it does
+    /// not; the first call always collects. Null collects at every step. With <see cref="CollectEvery"/> set the
+    /// budget is not applied, and the monitor still measures and publishes its share.
+    /// </summary>
+    public double? CostBudget { get; set; } = 0.01;
 
     /// <summary>Vanishing when the first layer's weight-gradient norm divided by the last layer's is below this ...</summary>
     public double VanishingRatio { get; set; } = 1e-3;
@@ -105,9 +118,25 @@ public sealed class GradientMonitorOptions
     /// <summary>A loss spike when the loss lies more than this many standard deviations above the window's mean; null (the default) turns this test off.</summary>
     public double? LossSpikeZScore { get; set; }
 
+    /// <summary>
+    /// Gradients of at most this many elements are reduced together, concatenated per shape, in a few TorchSharp calls
+    /// for all of them; larger ones one call each, where the bytes and not the call dominate. 0 reduces every gradient
+    /// on its own (the tests compare the two).
+    /// </summary>
+    internal long BatchedGradientElements { get; set; } = GradientNorms.DefaultBatchedElements;
+
     internal GradientMonitorOptions Validated()
     {
-        RequireAtLeast(CollectEvery, 1, nameof(CollectEvery));
+        if (CollectEvery is { } every)
+        {
+            RequireAtLeast(every, 1, nameof(CollectEvery));
+        }
+
+        if (CostBudget is { } budget && !(budget > 0 && budget < 1))
+        {
+            throw Invalid(nameof(CostBudget), budget, "must be a fraction of training time in (0, 1), or null for no budget");
+        }
+
         RequireAtLeast(ExplodingGrowthCollections, 1, nameof(ExplodingGrowthCollections));
         RequireAtLeast(MaxPublishedLayers, 1, nameof(MaxPublishedLayers));
         if (PublishedLayerDepth is { } depth)

@@ -1,7 +1,7 @@
 namespace GradGuard.TorchSharp;
 
 /// <summary>What one collection measured: every gradient, the activation sites of the last training forward pass, and the problems they show.</summary>
-/// <param name="Step">Number of the <see cref="GradientMonitor.Collect"/> call that produced it.</param>
+/// <param name="Step">Number of the <see cref="GradientMonitor.Collect"/> call that produced it: the training step, when <c>Collect</c> is called once a step.</param>
 /// <param name="Parameters">Gradient of every parameter that had one, in the order the forward pass ran their layers (layers that did not run last).</param>
 /// <param name="Activations">Every activation site of the pass (each call of an activation, module or functional), in forward order.</param>
 /// <param name="TotalNorm">L2 norm over all gradients, as the optimizer sees them.</param>
@@ -25,6 +25,12 @@ public sealed record GradientReport(
     /// inferred from declaration order rather than seen.
     /// </summary>
     public bool OrderInferred { get; init; }
+
+    /// <summary>The step of the collection before this one, null for the first: what changed since, changed in steps <c>PreviousStep + 1</c> to <see cref="Step"/>.</summary>
+    public long? PreviousStep { get; init; }
+
+    /// <summary>The cadence this step was collected at: every this many steps (<see cref="GradientMonitor.Cost"/> says why).</summary>
+    public int CollectEvery { get; init; } = 1;
 
     /// <summary>Modules that own parameters and did not run in the pass: never called, or left out by this step's path.</summary>
     public IReadOnlyList<string> UnusedLayers { get; init; } = Array.Empty<string>();
@@ -187,7 +193,7 @@ public enum ActivationSource
     WeightGradient,
 }
 
-/// <summary>A gradient problem that started at a collection.</summary>
+/// <summary>A gradient problem that started at a collection: seen at <see cref="Step"/>, not at <see cref="PreviousStep"/>.</summary>
 /// <param name="Kind">Which problem.</param>
 /// <param name="Layer">The layer or site concerned, or null for a model-wide problem.</param>
 /// <param name="Value">The measurement that crossed the threshold.</param>
@@ -206,6 +212,15 @@ public sealed record GradientDiagnosis(GradientProblem Kind, string? Layer, doub
 
     /// <summary>The documentation page of <see cref="Rule"/>.</summary>
     public string? RuleHelpLink { get; init; }
+
+    /// <summary>The step whose collection showed the problem.</summary>
+    public long Step { get; init; }
+
+    /// <summary>
+    /// The step of the collection before, which did not show it; null when <see cref="Step"/> was the first collection.
+    /// The problem began in a step after it: with a cadence of 50, somewhere in the 50 steps up to <see cref="Step"/>.
+    /// </summary>
+    public long? PreviousStep { get; init; }
 }
 
 /// <summary>The gradient problems GradGuard diagnoses.</summary>

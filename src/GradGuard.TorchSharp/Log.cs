@@ -5,8 +5,8 @@ namespace GradGuard.TorchSharp;
 internal static partial class Log
 {
     [LoggerMessage(EventId = 1, EventName = "GradientProblem", Level = LogLevel.Warning,
-        Message = "GradGuard {Model} step {Step}: {Problem} ({Layer}) value {Value:G3}, threshold {Threshold:G3}: {Description} [rule: {Rule}]")]
-    public static partial void GradientProblem(ILogger logger, string model, long step, string problem, string layer, double value, double threshold, string description, string rule);
+        Message = "GradGuard {Model} step {Step} (previous collection: {PreviousStep}): {Problem} ({Layer}) value {Value:G3}, threshold {Threshold:G3}: {Description} [rule: {Rule}]")]
+    public static partial void GradientProblem(ILogger logger, string model, long step, string previousStep, string problem, string layer, double value, double threshold, string description, string rule);
 
     [LoggerMessage(EventId = 2, EventName = "ParametersWithoutGradient", Level = LogLevel.Information,
         Message = "GradGuard {Model} step {Step}: {Count} parameters have no gradient and are skipped (frozen, or unused by the forward pass): {Parameters}")]
@@ -29,4 +29,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 6, EventName = "LayerSeriesCoarsened", Level = LogLevel.Information,
         Message = "GradGuard {Model}: {Layers} layers or sites would exceed MaxPublishedLayers ({Maximum}) per-layer series, so {Instrument} is published for {Groups} coarser blocks ({Scheme}). Set PublishedLayerDepth or PublishLayer to choose them")]
     public static partial void LayerSeriesCoarsened(ILogger logger, string model, int layers, int maximum, string instrument, int groups, string scheme);
+
+    [LoggerMessage(EventId = 7, EventName = "CollectionCadenceChanged", Level = LogLevel.Information,
+        Message = "GradGuard {Model} step {Step}: collecting every {CollectEvery} steps (was every {PreviousCollectEvery}): a collection takes {CollectionMilliseconds:G3} ms and a training step {StepMilliseconds:G3} ms, " +
+            "so the monitor takes {TimeShare:P2} of training time, within its budget of {Budget:P1}. Set GradientMonitorOptions.CollectEvery for a fixed cadence")]
+    public static partial void CollectionCadenceChanged(ILogger logger, string model, long step, int collectEvery, int previousCollectEvery, double collectionMilliseconds, double stepMilliseconds, double timeShare, double budget);
 }

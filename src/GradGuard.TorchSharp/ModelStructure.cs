@@ -8,8 +8,11 @@ namespace GradGuard.TorchSharp;
 /// A parameter the monitor reads the gradient of, with the module that owns it. A class, not a record: a record's
 /// equality would compare the parameters with TorchSharp's Tensor.Equals, element by element, at every lookup.
 /// </summary>
-internal sealed class TrackedParameter(DeclaredModule owner, string name, Parameter tensor, bool isWeightMatrix)
+internal sealed class TrackedParameter(int index, DeclaredModule owner, string name, Parameter tensor, bool isWeightMatrix)
 {
+    /// <summary>Position in declaration order: the parameter's place in <see cref="ModelStructure.Parameters"/>.</summary>
+    public int Index { get; } = index;
+
     public DeclaredModule Owner { get; } = owner;
 
     public string Name { get; } = name;
@@ -82,7 +85,10 @@ internal sealed class DeclaredModule
     public IReadOnlyList<TrackedParameter> Parameters => parameters;
 
     /// <summary>True for modules that carry a weight matrix or kernel: the layers "first" and "last" are counted among.</summary>
-    public bool IsWeightLayer => parameters.Any(parameter => parameter.IsWeightMatrix);
+    public bool IsWeightLayer => WeightMatrix is not null;
+
+    /// <summary>The module's weight matrix or kernel, whose rows are its units; null for other modules.</summary>
+    public TrackedParameter? WeightMatrix { get; private set; }
 
     public bool IsLayer => parameters.Count > 0;
 
@@ -99,7 +105,14 @@ internal sealed class DeclaredModule
         return false;
     }
 
-    public void Add(TrackedParameter parameter) => parameters.Add(parameter);
+    public void Add(TrackedParameter parameter)
+    {
+        parameters.Add(parameter);
+        if (parameter.IsWeightMatrix)
+        {
+            WeightMatrix ??= parameter;
+        }
+    }
 
     public override string ToString() => Path.Length == 0 ? "(model)" : Path;
 }
@@ -144,7 +157,7 @@ internal sealed class ModelStructure
             {
                 if (seenParameters.Add(parameter))
                 {
-                    var tracked = new TrackedParameter(declared, name, parameter, name == "weight" && parameter.dim() >= 2);
+                    var tracked = new TrackedParameter(parameters.Count, declared, name, parameter, name == "weight" && parameter.dim() >= 2);
                     declared.Add(tracked);
                     parameters.Add(tracked);
                 }

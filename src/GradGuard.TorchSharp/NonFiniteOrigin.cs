@@ -32,7 +32,7 @@ internal sealed class NonFiniteOrigin : IDisposable
     }
 
     /// <summary>Hands the pass's sums to the collection's transfer and starts afresh; returns how to find the origin in the host copy.</summary>
-    public Func<double[], string?> Queue(DeviceStatistics statistics)
+    public Func<HostStatistics, string?> Queue(DeviceStatistics statistics)
     {
         var slots = sums.Select(statistics.Add).ToList();
         sums.Clear();

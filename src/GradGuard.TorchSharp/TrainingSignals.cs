@@ -37,7 +37,7 @@ internal sealed class TrainingSignals : IDisposable
     }
 
     /// <summary>Queues the signals for the collection's transfer; returns how to read them from the host copy.</summary>
-    public Func<double[], Measured> Queue(DeviceStatistics statistics, Tensor? loss)
+    public Func<HostStatistics, Measured> Queue(DeviceStatistics statistics, Tensor? loss)
     {
         var readUpdates = updates.Queue(statistics);
         int lossSlot = loss is null ? -1 : LossTracker.Queue(loss, statistics);

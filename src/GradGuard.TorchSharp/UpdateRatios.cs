@@ -72,7 +72,7 @@ internal sealed class UpdateRatios : IDisposable
     }
 
     /// <summary>Hands the measured norms to the collection's transfer; returns how to read them back.</summary>
-    public Func<double[], IReadOnlyList<UpdateRatio>> Queue(DeviceStatistics statistics)
+    public Func<HostStatistics, IReadOnlyList<UpdateRatio>> Queue(DeviceStatistics statistics)
     {
         var slots = measured.Select(entry => (entry.Weight, Update: statistics.Add(entry.UpdateNorm), Size: statistics.Add(entry.WeightNorm))).ToList();
         measured = new();

@@ -19,6 +19,8 @@ public sealed class OtlpExportTests
         { "gradguard.activation.saturated", "1", "gauge" },
         { "gradguard.collections", "{collection}", "sum" },
         { "gradguard.diagnoses", "{diagnosis}", "sum" },
+        { "gradguard.monitor.cadence", "{step}", "gauge" },
+        { "gradguard.monitor.time_share", "1", "gauge" },
     };
 
     private static readonly Lazy<(IReadOnlyList<OtlpMetric> Metrics, FlowJson Computed)> Export = new(RunSampleAgainstReceiver);

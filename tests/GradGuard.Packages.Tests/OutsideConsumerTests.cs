@@ -226,7 +226,7 @@ public sealed class OutsideConsumerTests : IClassFixture<OutsideConsumerTests.So
                     optimizer.zero_grad();
                     using var loss = torch.nn.functional.mse_loss(model.call(inputs), targets);
                     loss.backward();
-                    report = monitor.Collect();
+                    report = monitor.Collect() ?? report;
                     optimizer.step();
                     metrics.ForceFlush();
                 }

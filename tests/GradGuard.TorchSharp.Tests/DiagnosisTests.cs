@@ -13,7 +13,7 @@ public class DiagnosisTests
         torch.manual_seed(1);
         using var model = new NetworkConfiguration("sigmoid", "default", false, 16).Build(32);
         var logger = new RecordingLogger();
-        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { ModelName = "deep-sigmoid" }, logger);
+        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { ModelName = "deep-sigmoid", CollectEvery = 1 }, logger);
         using var input = torch.randn(8, 32);
 
         var reports = Enumerable.Range(0, 3).Select(_ => TestModels.Step(model, monitor, input)).ToList();
@@ -33,7 +33,7 @@ public class DiagnosisTests
     public void A_problem_that_clears_and_returns_is_reported_again()
     {
         using var model = nn.Sequential(("fc", TestModels.ConstantLinear(2, new float[] { 10, 10 })), ("act", nn.Sigmoid()));
-        using var monitor = GradientMonitor.Attach(model);
+        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { CollectEvery = 1 });
         using var input = torch.randn(3, 2);
         var bias = model.named_parameters().Single(entry => entry.name == "fc.bias").parameter;
 
@@ -85,7 +85,7 @@ public class DiagnosisTests
     public void A_total_norm_that_keeps_growing_is_exploding()
     {
         using var model = nn.Sequential(("fc0", nn.Linear(4, 4, hasBias: false)), ("fc1", nn.Linear(4, 4, hasBias: false)));
-        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { ExplodingGrowthCollections = 3, ExplodingGrowthFactor = 10 });
+        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { ExplodingGrowthCollections = 3, ExplodingGrowthFactor = 10, CollectEvery = 1 });
 
         var diagnoses = new List<GradientDiagnosis>();
         foreach (float scale in new[] { 0.001f, 0.01f, 0.1f, 1f })

@@ -109,6 +109,8 @@ public class MonitorLifecycleTests
 
     [Theory]
     [InlineData(nameof(GradientMonitorOptions.CollectEvery), 0)]
+    [InlineData(nameof(GradientMonitorOptions.CostBudget), 0.0)]
+    [InlineData(nameof(GradientMonitorOptions.CostBudget), 1.0)]
     [InlineData(nameof(GradientMonitorOptions.VanishingRatio), -1.0)]
     [InlineData(nameof(GradientMonitorOptions.DyingFraction), 1.5)]
     [InlineData(nameof(GradientMonitorOptions.LayerDecayFactor), 1.0)]

@@ -219,14 +219,17 @@ public class RealModelShapeTests
         foreach (var model in new nn.Module<Tensor, Tensor>[] { new FunctionalActivations(), new ScaledTanh(), new ResidualBlocks(), new DeclaredBackwards() })
         {
             using (model)
-            using (var monitor = GradientMonitor.Attach(model))
+            using (var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { CollectEvery = 1 }))
             using (var input = Reference.Input(8))
             {
                 var learned = TestModels.Step(model, monitor, input);
                 var planned = TestModels.Step(model, monitor, input);
+                var followingTheKeptLayout = TestModels.Step(model, monitor, input);
 
                 Assert.Equal(learned.Activations, planned.Activations);
                 Assert.Equal(learned.Parameters, planned.Parameters);
+                Assert.Equal(learned.Activations, followingTheKeptLayout.Activations);
+                Assert.Equal(learned.Parameters, followingTheKeptLayout.Parameters);
             }
         }
     }

@@ -21,7 +21,7 @@ public class SoakAndConcurrencyTests
             ("fc1", nn.Linear(32, 32)), ("sigmoid", nn.Sigmoid()),
             ("fc2", nn.Linear(32, 32)), ("fc3", nn.Linear(32, 1)));
         using var optimizer = torch.optim.SGD(model.parameters(), 0.01);
-        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { ModelName = "soak" });
+        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { ModelName = "soak", CollectEvery = 1 });
         using var input = torch.randn(64, 16);
         using var target = torch.randn(64, 1);
 
@@ -60,7 +60,7 @@ public class SoakAndConcurrencyTests
         torch.manual_seed(12);
         using var model = nn.Sequential(("fc0", nn.Linear(8, 8)), ("relu", nn.ReLU()), ("fc1", nn.Linear(8, 1)));
         using var optimizer = torch.optim.SGD(model.parameters(), 0.05);
-        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { ModelName = "concurrent" });
+        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { ModelName = "concurrent", CollectEvery = 1 });
         using var input = torch.randn(32, 8);
         using var target = torch.randn(32, 1);
 

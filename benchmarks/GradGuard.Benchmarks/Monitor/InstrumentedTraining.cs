@@ -21,14 +21,18 @@ internal sealed class InstrumentedTraining : IDisposable
         optimizer = optim.SGD(this.workload.Model.parameters(), 1e-3, momentum: 0.9);
         monitor = instrumentation switch
         {
-            Instrumentation.MonitorEveryStep => GradientMonitor.Attach(this.workload.Model),
+            Instrumentation.MonitorEveryStep => GradientMonitor.Attach(this.workload.Model, new GradientMonitorOptions { CollectEvery = 1 }),
             Instrumentation.MonitorEvery10th => GradientMonitor.Attach(this.workload.Model, new GradientMonitorOptions { CollectEvery = 10 }),
+            Instrumentation.MonitorDefault => GradientMonitor.Attach(this.workload.Model),
             _ => null,
         };
         naive = instrumentation == Instrumentation.Naive ? new NaiveGradientWatch(this.workload.Model) : null;
     }
 
     public Instrumentation Instrumentation { get; }
+
+    /// <summary>The monitor, for what it says about its own cost; null for the variants without one.</summary>
+    public GradientMonitor? Monitor => monitor;
 
     /// <summary>Forward, backward, gradient watching, optimizer step; every tensor of the step is freed before it returns.</summary>
     public void Step()

@@ -18,7 +18,7 @@ internal static class MemorySoak
 
     public static void Run(int steps, Summary summary)
     {
-        using var training = new InstrumentedTraining(Workload.TinyMlp, Instrumentation.MonitorEveryStep);
+        using var training = new InstrumentedTraining(Workload.SmallMlp, Instrumentation.MonitorEveryStep);
         for (int step = 0; step < WarmupSteps; step++)
         {
             training.Step();

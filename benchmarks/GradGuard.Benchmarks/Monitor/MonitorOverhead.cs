@@ -2,10 +2,18 @@ using System.Diagnostics;
 
 namespace GradGuard.Benchmarks.Monitor;
 
-/// <summary>How long the interleaved comparison of one workload runs.</summary>
+/// <summary>How long the interleaved comparison of one workload runs, and which variants take part.</summary>
 /// <param name="Rounds">Rounds of <see cref="MonitorOverhead.StepsPerRound"/> steps of every variant; each gives one ratio per variant.</param>
-/// <param name="WarmupRounds">Untimed rounds first (allocator, thread pool, JIT).</param>
-internal sealed record OverheadSettings(int Rounds, int WarmupRounds);
+/// <param name="WarmupRounds">Untimed rounds first (allocator, thread pool, JIT, the default monitor's first cadence).</param>
+/// <param name="Variants">The variants besides <see cref="Instrumentation.Bare"/>.</param>
+internal sealed record OverheadSettings(int Rounds, int WarmupRounds, IReadOnlyList<Instrumentation> Variants)
+{
+    /// <summary>Every variant, naive included: for the two workloads the monitor was first measured on.</summary>
+    public static readonly IReadOnlyList<Instrumentation> All = Enum.GetValues<Instrumentation>().Where(variant => variant != Instrumentation.Bare).ToList();
+
+    /// <summary>The monitor's variants and the noise floor, for the shapes.</summary>
+    public static readonly IReadOnlyList<Instrumentation> Monitors = All.Where(variant => variant != Instrumentation.Naive).ToList();
+}
 
 /// <summary>
 /// Times bare and instrumented training steps side by side. BenchmarkDotNet measures one benchmark after the
@@ -21,7 +29,7 @@ internal static class MonitorOverhead
 
     public static void Run(Workload workload, string prefix, OverheadSettings settings, Summary summary)
     {
-        var trainings = Enum.GetValues<Instrumentation>().Select(instrumentation => new InstrumentedTraining(workload, instrumentation)).ToList();
+        var trainings = settings.Variants.Prepend(Instrumentation.Bare).Select(instrumentation => new InstrumentedTraining(workload, instrumentation)).ToList();
         try
         {
             for (int round = 0; round < settings.WarmupRounds; round++)
@@ -33,9 +41,16 @@ internal static class MonitorOverhead
             summary.Add($"{prefix}.bare.step_ms", Statistics.Median(rounds.Select(seconds => seconds[Instrumentation.Bare])) * 1000 / StepsPerRound, "F2");
             foreach (var training in trainings.Where(training => training.Instrumentation != Instrumentation.Bare))
             {
-                summary.AddRatio(
-                    $"{prefix}.{FigureName(training.Instrumentation)}.ratio",
-                    rounds.Select(seconds => seconds[training.Instrumentation] / seconds[Instrumentation.Bare]));
+                string name = $"{prefix}.{FigureName(training.Instrumentation)}";
+                summary.AddRatio($"{name}.ratio", rounds.Select(seconds => seconds[training.Instrumentation] / seconds[Instrumentation.Bare]));
+                if (training.Monitor is { } monitor)
+                {
+                    // A cadence longer than a round leaves most rounds without a collection: the ratio of the sums is the share over the run.
+                    summary.Add($"{name}.total_ratio", rounds.Sum(seconds => seconds[training.Instrumentation]) / rounds.Sum(seconds => seconds[Instrumentation.Bare]));
+                    var cost = monitor.Cost;
+                    summary.Add($"{name}.collect_every", cost.CollectEvery);
+                    summary.Add($"{name}.self_measured_share", cost.TimeShare ?? double.NaN, "F5");
+                }
             }
         }
         finally
@@ -66,6 +81,7 @@ internal static class MonitorOverhead
         Instrumentation.BareControl => "bare_control",
         Instrumentation.MonitorEveryStep => "monitor_every_step",
         Instrumentation.MonitorEvery10th => "monitor_every_10th",
+        Instrumentation.MonitorDefault => "monitor_default",
         Instrumentation.Naive => "naive",
         _ => throw new ArgumentOutOfRangeException(nameof(instrumentation), instrumentation, null),
     };

@@ -45,6 +45,9 @@ public class TrainingStepBenchmarks
     public void MonitorEvery10th() => trainings[Instrumentation.MonitorEvery10th].Step();
 
     [Benchmark]
+    public void MonitorDefault() => trainings[Instrumentation.MonitorDefault].Step();
+
+    [Benchmark]
     public void Naive() => trainings[Instrumentation.Naive].Step();
 
     internal sealed class TenStepsPerIteration : InProcessConfig
