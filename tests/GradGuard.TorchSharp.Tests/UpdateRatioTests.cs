@@ -49,6 +49,26 @@ public class UpdateRatioTests
     }
 
     [Fact]
+    public void A_layer_too_big_to_copy_whole_is_measured_on_a_sample_within_a_few_percent_of_the_whole()
+    {
+        torch.manual_seed(7);
+        using var layer = nn.Linear(256, 256);
+        using var optimizer = torch.optim.SGD(layer.parameters(), 0.1);
+        using var monitor = GradientMonitor.Attach(layer, EveryStep);
+        using var input = torch.randn(32, 256);
+
+        using var before = layer.weight!.detach().clone();
+        TrainOn(input, layer, optimizer, monitor);
+        using var after = layer.weight!.detach().clone();
+        var next = TrainOn(input, layer, optimizer, monitor);
+
+        // 65 536 weights, more than the 4096 copied, so every 17th is: against the ratio over every weight.
+        using var update = after - before;
+        double whole = update.norm().item<float>() / before.norm().item<float>();
+        Assert.InRange(Assert.Single(next!.UpdateRatios).Ratio / whole, 0.95, 1.05);
+    }
+
+    [Fact]
     public void Without_an_optimizer_step_between_collections_there_is_no_ratio_and_no_diagnosis()
     {
         using var layer = KnownLayer();
@@ -103,9 +123,15 @@ public class UpdateRatioTests
     /// <summary>A full training step with the input x = (1, 1, 1): forward, backward, collection, optimizer step.</summary>
     private static GradientReport? Train(Linear layer, optim.Optimizer optimizer, GradientMonitor monitor)
     {
+        using var input = torch.ones(1, 3);
+        return TrainOn(input, layer, optimizer, monitor);
+    }
+
+    private static GradientReport? TrainOn(Tensor input, Linear layer, optim.Optimizer optimizer, GradientMonitor monitor)
+    {
         using var scope = torch.NewDisposeScope();
         optimizer.zero_grad();
-        var output = layer.call(torch.ones(1, 3));
+        var output = layer.call(input);
         var loss = nn.functional.mse_loss(output, torch.zeros_like(output));
         loss.backward();
         var report = monitor.Collect(loss);
