@@ -41,6 +41,13 @@ if (commandLine.Parts.Contains("monitor"))
     MonitorAttribution.Run(Workload.SmallConvNet, "convnet", pairs: commandLine.Full ? 60 : 25, summary);
 }
 
+if (commandLine.Parts.Contains("signals"))
+{
+    Console.WriteLine("Signals: what the update ratio, the loss and the NaN origin each add to a collected step ...");
+    SignalCost.Run(Workload.DeepMlp, "mlp", rounds: commandLine.Full ? 40 : 15, summary);
+    SignalCost.Run(Workload.SmallConvNet, "convnet", rounds: commandLine.Full ? 60 : 25, summary);
+}
+
 if (commandLine.Parts.Contains("costs"))
 {
     ModelShapes.RunCosts(commandLine.Full, summary);

@@ -41,9 +41,16 @@ public static class Experiment
             optimizer.zero_grad();
             var loss = nn.functional.mse_loss(model.call(inputs), targets);
             loss.backward();
-            if (monitor.Collect() is { } report)
+            var report = monitor.Collect(loss);
+            if (report is not null)
             {
                 history.Add(report);
+            }
+
+            // A NaN or infinite gradient or loss would spread into the weights: such a step is skipped, not taken.
+            if (report is { SkipStep: true })
+            {
+                continue;
             }
 
             optimizer.step();

@@ -25,7 +25,7 @@ public sealed record FlowJson(IReadOnlyList<FlowJson.Configuration> Configs)
         result.Configuration.Residual,
         result.Configuration.Depth,
         result.First.WeightGradients.Select((weight, index) => new Layer(index, weight.Layer, weight.Norm)).ToList(),
-        new FinalReport(result.Last.Step, result.Last.TotalNorm, result.Last.FirstToLastRatio, result.Last.Parameters, result.Last.Activations))).ToList());
+        new FinalReport(result.Last.Step, result.Last.TotalNorm, result.Last.FirstToLastRatio, result.Last.Parameters, result.Last.Activations, result.Last.UpdateRatios, result.Last.Loss))).ToList());
 
     public static FlowJson Read(string path) => JsonSerializer.Deserialize<FlowJson>(File.ReadAllText(path), Options)
         ?? throw new InvalidDataException($"{path} holds no gradient-flow document.");
@@ -34,7 +34,7 @@ public sealed record FlowJson(IReadOnlyList<FlowJson.Configuration> Configs)
 
     public sealed record Configuration(string Name, string Activation, string Init, bool Residual, int Depth, IReadOnlyList<Layer> Layers, FinalReport Final);
 
-    public sealed record FinalReport(long Step, double TotalNorm, double FirstToLastRatio, IReadOnlyList<ParameterGradient> Parameters, IReadOnlyList<ActivationStatistics> Activations);
+    public sealed record FinalReport(long Step, double TotalNorm, double FirstToLastRatio, IReadOnlyList<ParameterGradient> Parameters, IReadOnlyList<ActivationStatistics> Activations, IReadOnlyList<UpdateRatio> UpdateRatios, double? Loss);
 
     public sealed record Layer(int Index, string Name, double GradNorm);
 }

@@ -8,7 +8,7 @@ namespace GradientFlow;
 /// The <c>--report</c> page: one self-contained HTML file, Apache ECharts and the data inlined, that draws per
 /// configuration a layer × step heatmap of log gradient norm, the first- and last-layer norms over the steps, and the
 /// dead (ReLU) or saturated (sigmoid) fraction of every activation layer: the pictures the literature uses to explain
-/// vanishing gradients.
+/// vanishing gradients. Below them, each layer's update ratio (‖Δw‖/‖w‖ of every optimizer step) and the loss.
 /// </summary>
 public static class GradientFlowReport
 {
@@ -55,6 +55,8 @@ public static class GradientFlowReport
             sites,
             measure,
             history.Select(report => ByName(sites, report.Activations, site => site.Layer, AffectedFraction)).ToList(),
+            history.Select(report => ByName(layers, report.UpdateRatios, ratio => ratio.Layer, ratio => Finite(ratio.Ratio))).ToList(),
+            history.Select(report => report.Loss is { } loss ? Finite(loss) : null).ToList(),
             result.Diagnoses.Select(diagnosis => diagnosis.Message).ToList());
     }
 
@@ -99,5 +101,7 @@ public static class GradientFlowReport
         IReadOnlyList<string> ActivationLayers,
         string ActivationMeasure,
         IReadOnlyList<IReadOnlyList<double?>> ActivationFractions,
+        IReadOnlyList<IReadOnlyList<double?>> UpdateRatios,
+        IReadOnlyList<double?> Losses,
         IReadOnlyList<string> Diagnoses);
 }

@@ -14,7 +14,7 @@ public static class SummaryTable
         text.AppendLine(CultureInfo.InvariantCulture, $"{"configuration",-26} {"first/last, step 1",20} {"last step",12} {"first-layer norm",18}  diagnosed");
         foreach (var result in results)
         {
-            var diagnosed = result.Diagnoses.Select(diagnosis => Words(diagnosis.Kind)).Distinct().ToList();
+            var diagnosed = result.Diagnoses.Select(diagnosis => diagnosis.Rule is null ? Words(diagnosis.Kind) : $"{Words(diagnosis.Kind)} ({diagnosis.Rule})").Distinct().ToList();
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"{result.Configuration.Name,-26} {GradientBars.Norm(result.First.FirstToLastRatio),20} {GradientBars.Norm(result.Last.FirstToLastRatio),12} {GradientBars.Norm(result.First.WeightGradients.First().Norm),18}  {(diagnosed.Count == 0 ? "-" : string.Join(", ", diagnosed))}");
         }
@@ -29,6 +29,11 @@ public static class SummaryTable
         GradientProblem.NonFiniteGradients => "NaN/Inf gradients",
         GradientProblem.DyingRelu => "dying ReLU",
         GradientProblem.SaturatedActivations => "saturated activations",
+        GradientProblem.UnitsWithoutGradient => "units without gradient",
+        GradientProblem.UpdatesTooSmall => "updates too small",
+        GradientProblem.UpdatesTooLarge => "updates too large",
+        GradientProblem.NonFiniteLoss => "NaN/Inf loss",
+        GradientProblem.LossSpike => "loss spike",
         _ => problem.ToString(),
     };
 }

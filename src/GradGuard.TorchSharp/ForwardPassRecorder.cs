@@ -64,6 +64,9 @@ internal sealed class ForwardPassRecorder : IDisposable
 
     public ForwardPassPlan Plan => plan;
 
+    /// <summary>Told of every call of a module with a tensor input and output as it returns during an armed training pass, with its call number.</summary>
+    public Action<DeclaredModule, int, Tensor, Tensor>? CallReturned { get; set; }
+
     /// <summary>The time the hooks spent recording and measuring since the last call, in <see cref="Stopwatch"/> ticks; resets it.</summary>
     public long TakeHookTicks()
     {
@@ -192,6 +195,11 @@ internal sealed class ForwardPassRecorder : IDisposable
                 ResolvePending(activationFollows: false, nextInput: null);
                 pending = (module, call, exitEvent, output);
             }
+        }
+
+        if (input is not null && output is not null)
+        {
+            CallReturned?.Invoke(module, call, input, output);
         }
     }
 

@@ -52,6 +52,12 @@ public static class GradGuardMetrics
     /// <summary>Gauge of the fraction of units without gradient per layer whose activation was not seen.</summary>
     public const string WithoutGradientInstrument = "gradguard.activation.without_gradient";
 
+    /// <summary>Gauge of each weight layer's ‖Δw‖/‖w‖ for the optimizer step after the previous collection.</summary>
+    public const string UpdateRatioInstrument = "gradguard.update.ratio";
+
+    /// <summary>Gauge of the loss passed to the last collection.</summary>
+    public const string LossInstrument = "gradguard.loss";
+
     /// <summary>Gauge of the cadence the monitor collects at: every this many steps.</summary>
     public const string CadenceInstrument = "gradguard.monitor.cadence";
 
@@ -75,6 +81,9 @@ public static class GradGuardMetrics
 
     /// <summary>Attribute naming the diagnosed problem.</summary>
     public const string ProblemAttribute = "gradguard.problem";
+
+    /// <summary>Attribute naming the compile-time rule (<c>GG0001</c>, ...) that finds a diagnosed problem's cause in the source.</summary>
+    public const string RuleAttribute = "gradguard.rule";
 
     /// <summary>
     /// Attribute telling whether a figure that depends on the layer order rests on the order the forward pass showed
@@ -116,6 +125,11 @@ public static class GradGuardMetrics
             "Fraction of a sigmoid/tanh site's pre-activations at or beyond the saturation threshold.");
         Meter.CreateObservableGauge(WithoutGradientInstrument, () => Observe(WithoutGradient), "1",
             "Fraction of a layer's units whose weight-gradient row was exactly zero, where no activation was seen after the layer.");
+        Meter.CreateObservableGauge(UpdateRatioInstrument, () => Observe(UpdateRatios), "1",
+            "Each weight layer's update norm over its weight norm for the optimizer step after the previous collection.");
+        Meter.CreateObservableGauge(LossInstrument, () => Observe(Loss), null,
+            "Loss passed to the last collection.");
+
         Meter.CreateObservableGauge(CadenceInstrument, () => ObserveCost<int>(cost => cost.CollectEvery), "{step}",
             "The monitor collects at every this many steps: GradientMonitorOptions.CollectEvery, or the cadence it chose within its cost budget.");
         Meter.CreateObservableGauge(TimeShareInstrument, () => ObserveCost<double>(cost => cost.TimeShare), "1",
@@ -167,6 +181,11 @@ public static class GradGuardMetrics
                 tags.Add(OrderAttribute, OrderName(diagnosis.OrderInferred));
             }
 
+            if (diagnosis.Rule is not null)
+            {
+                tags.Add(RuleAttribute, diagnosis.Rule);
+            }
+
             Diagnoses.Add(1, tags);
         }
     }
@@ -180,6 +199,10 @@ public static class GradGuardMetrics
         GradientProblem.DyingRelu => "dying_relu",
         GradientProblem.SaturatedActivations => "saturated_activations",
         GradientProblem.UnitsWithoutGradient => "units_without_gradient",
+        GradientProblem.UpdatesTooSmall => "updates_too_small",
+        GradientProblem.UpdatesTooLarge => "updates_too_large",
+        GradientProblem.NonFiniteLoss => "non_finite_loss",
+        GradientProblem.LossSpike => "loss_spike",
         _ => problem.ToString(),
     };
 
@@ -240,6 +263,23 @@ public static class GradGuardMetrics
         double.IsNaN(value)
             ? Array.Empty<Measurement<double>>()
             : new[] { new Measurement<double>(value, new TagList { { ModelAttribute, model }, { OrderAttribute, OrderName(report.OrderInferred) } }) };
+
+    /// <summary>A block's ratio is its layers' update norm over their weight norm, both as L2 norms over the block, like its gradient norm.</summary>
+    private static IEnumerable<Measurement<double>> UpdateRatios(string model, PublishedSeries published) =>
+        published.Report.UpdateRatios
+            .Where(ratio => published.LayerOf(ratio.Layer) is not null)
+            .GroupBy(ratio => published.LayerOf(ratio.Layer)!)
+            .Select(block => new Measurement<double>(
+                Math.Sqrt(block.Sum(ratio => ratio.UpdateNorm * ratio.UpdateNorm)) / Math.Sqrt(block.Sum(ratio => ratio.WeightNorm * ratio.WeightNorm)),
+                new TagList
+                {
+                    { ModelAttribute, model },
+                    { LayerAttribute, block.Key },
+                    { LayerIndexAttribute, block.Min(ratio => ratio.LayerIndex) },
+                }));
+
+    private static IEnumerable<Measurement<double>> Loss(string model, PublishedSeries published) =>
+        published.Report.Loss is { } loss ? new[] { new Measurement<double>(loss, ModelTag(model)) } : Array.Empty<Measurement<double>>();
 
     private static IEnumerable<Measurement<long>> DeadUnits(string model, PublishedSeries published) =>
         published.Rectifiers.Select(entry => new Measurement<long>(entry.Site.DeadUnits ?? 0, SiteTags(model, entry)));

@@ -18,9 +18,10 @@ internal sealed class GradientDiagnostician
     /// Diagnoses the collection of <paramref name="step"/> and returns the problems that started with it, since the
     /// collection of <paramref name="previousStep"/>. <paramref name="weights"/> are the weight gradients of the layers
     /// that ran, in forward order; when <paramref name="orderInferred"/>, the diagnoses that rest on that order say it
-    /// was partly inferred.
+    /// was partly inferred. <paramref name="signals"/> are the problems other signals (update ratios, the loss) showed
+    /// at this collection, reported once per episode like the rest.
     /// </summary>
-    public IReadOnlyList<GradientDiagnosis> Diagnose(IReadOnlyList<ParameterGradient> weights, IReadOnlyList<ParameterGradient> parameters, IReadOnlyList<ActivationStatistics> activations, double totalNorm, bool orderInferred, long step, long? previousStep)
+    public IReadOnlyList<GradientDiagnosis> Diagnose(IReadOnlyList<ParameterGradient> weights, IReadOnlyList<ParameterGradient> parameters, IReadOnlyList<ActivationStatistics> activations, double totalNorm, bool orderInferred, IEnumerable<GradientDiagnosis> signals, long step, long? previousStep)
     {
         var current = new List<GradientDiagnosis>();
         current.AddRange(NonFinite(parameters));
@@ -28,6 +29,7 @@ internal sealed class GradientDiagnostician
         current.AddRange(Vanishing(finiteWeights, orderInferred));
         current.AddRange(Exploding(finiteWeights, totalNorm, orderInferred));
         current.AddRange(activations.SelectMany(UnitProblems));
+        current.AddRange(signals);
 
         var started = current.Where(diagnosis => !ongoing.Contains((diagnosis.Kind, diagnosis.Layer)))
             .Select(diagnosis => diagnosis with { Step = step, PreviousStep = previousStep })

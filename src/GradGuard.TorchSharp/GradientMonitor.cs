@@ -28,6 +28,7 @@ public sealed class GradientMonitor : IDisposable
     private readonly ModelStructure structure;
     private readonly ForwardPassRecorder recorder;
     private readonly GradientDiagnostician diagnostician;
+    private readonly TrainingSignals signals;
     private readonly CollectionCadence cadence;
     private readonly HashSet<int> everSeen = new();
     private readonly Dictionary<int, string> loggedLists = new();
@@ -36,6 +37,7 @@ public sealed class GradientMonitor : IDisposable
     private volatile MonitorCost cost;
     private string coarseningLogged = "";
     private Tensor? pendingPreClipTotalNorm;
+    private Tensor? pendingLoss;
     private long collectCalls;
     private long previousCallStarted;
     private long previousCallTicks;
@@ -59,6 +61,7 @@ public sealed class GradientMonitor : IDisposable
         cadence = new CollectionCadence(options.CollectEvery, options.CostBudget);
         cost = cadence.Cost;
         recorder = new ForwardPassRecorder(structure, options) { Armed = true };
+        signals = new TrainingSignals(structure, options, recorder);
         GradGuardMetrics.Register(this);
     }
 
@@ -116,13 +119,36 @@ public sealed class GradientMonitor : IDisposable
     /// <c>optimizer.step()</c>: the monitor counts steps by these calls and times the step between them. Returns null on
     /// the calls its cadence skips (<see cref="GradientMonitorOptions.CollectEvery"/>, or the one it chooses within
     /// <see cref="GradientMonitorOptions.CostBudget"/>, see <see cref="Cost"/>); the first call always collects.
-    /// NaN and infinite gradients are counted and diagnosed, never thrown.
+    /// NaN and infinite gradients are counted and diagnosed, never thrown. Pass the step's <paramref name="loss"/> to have
+    /// a collected step read it in the same transfer as the gradients, report it (<see cref="GradientReport.Loss"/>,
+    /// <c>gradguard.loss</c>), and diagnose a NaN or infinite loss and a spike against the collected losses before it;
+    /// steps the cadence skips do not read it.
     /// </summary>
-    public GradientReport? Collect()
+    /// <exception cref="ArgumentException">The loss holds more than one value.</exception>
+    public GradientReport? Collect(Tensor? loss = null)
+    {
+        if (loss is not null && loss.numel() != 1)
+        {
+            throw new ArgumentException($"GradGuard: Collect takes the loss as one value; this tensor has shape [{string.Join(", ", loss.shape)}]. Reduce it (mean, sum) first.", nameof(loss));
+        }
+
+        pendingLoss = loss;
+        try
+        {
+            return CollectStep();
+        }
+        finally
+        {
+            pendingLoss = null;
+        }
+    }
+
+    private GradientReport? CollectStep()
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         long started = Stopwatch.GetTimestamp();
         long hookTicks = recorder.TakeHookTicks();
+        signals.StepTaken();
         if (collectCalls > 0)
         {
             cadence.StepTimed(Seconds(started - previousCallStarted - previousCallTicks - hookTicks));
@@ -147,6 +173,7 @@ public sealed class GradientMonitor : IDisposable
                 recorder.Reset();
             }
 
+            signals.Collected(report);
             lastReport = report;
             Publish(report);
             ChooseCadence(report.Step, Seconds(hookTicks + Stopwatch.GetTimestamp() - started));
@@ -206,6 +233,7 @@ public sealed class GradientMonitor : IDisposable
         disposed = true;
         GradGuardMetrics.Unregister(this);
         recorder.Dispose();
+        signals.Dispose();
         DiscardPreClipTotalNorm();
     }
 
@@ -247,7 +275,9 @@ public sealed class GradientMonitor : IDisposable
             pendingPreClipTotalNorm = null;
         }
 
+        var readSignals = signals.Queue(statistics, pendingLoss);
         var values = statistics.CopyToHost();
+        var measured = readSignals(values);
         var parameters = new List<ParameterGradient>(withGradient.Count);
         for (int index = 0; index < withGradient.Count; index++)
         {
@@ -271,7 +301,10 @@ public sealed class GradientMonitor : IDisposable
         double totalNorm = Math.Sqrt(parameters.Sum(parameter => parameter.Norm * parameter.Norm));
         var weights = parameters.Where(parameter => parameter.IsWeightMatrix && parameter.Placement != LayerPlacement.Unused).ToList();
         double firstToLast = weights.Count >= 2 ? weights[0].Norm / weights[^1].Norm : double.NaN;
-        var diagnoses = diagnostician.Diagnose(weights, parameters, activations, totalNorm, current.Order.OrderInferred, collectCalls, previousStep);
+        bool nonFinite = parameters.Any(parameter => parameter.NonFiniteCount > 0) || measured.Loss is { } loss && !double.IsFinite(loss);
+        var diagnoses = measured.Annotate(
+            diagnostician.Diagnose(weights, parameters, activations, totalNorm, current.Order.OrderInferred, measured.Problems(), collectCalls, previousStep),
+            parameters, activations, clipped: preClipEntry >= 0, nonFinite);
 
         return new GradientReport(collectCalls, parameters, activations, totalNorm,
             preClipEntry >= 0 ? values[preClipEntry] : null, firstToLast, diagnoses, current.SkippedParameters)
@@ -281,6 +314,10 @@ public sealed class GradientMonitor : IDisposable
             LayersNotSeen = current.LayersNotSeen,
             PreviousStep = previousStep,
             CollectEvery = cadence.Every,
+            UpdateRatios = measured.UpdateRatios,
+            Loss = measured.Loss,
+            NonFiniteOrigin = measured.NonFiniteOrigin,
+            SkipStep = nonFinite,
         };
     }
 
@@ -321,7 +358,7 @@ public sealed class GradientMonitor : IDisposable
         foreach (var diagnosis in report.Diagnoses)
         {
             Log.GradientProblem(logger, ModelName, report.Step, report.PreviousStep is { } previous ? $"step {previous}" : "none", GradGuardMetrics.ProblemName(diagnosis.Kind),
-                diagnosis.Layer ?? "whole model", diagnosis.Value, diagnosis.Threshold, diagnosis.Message);
+                diagnosis.Layer ?? "whole model", diagnosis.Value, diagnosis.Threshold, diagnosis.Message, diagnosis.Rule ?? "none");
         }
 
         LogWhenChanged(2, report.SkippedParameters, parameters => Log.ParametersWithoutGradient(logger, ModelName, report.Step, parameters.Count, string.Join(", ", parameters)));

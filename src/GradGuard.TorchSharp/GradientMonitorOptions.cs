@@ -91,6 +91,34 @@ public sealed class GradientMonitorOptions
     public int MaxPublishedLayers { get; set; } = 500;
 
     /// <summary>
+    /// Measure ‖Δw‖/‖w‖ of each weight layer for the optimizer step after each collection (<see cref="GradientReport.UpdateRatios"/>):
+    /// a copy of at most 4096 elements per layer, held for one step.
+    /// </summary>
+    public bool MeasureUpdateRatios { get; set; } = true;
+
+    /// <summary>Updates too small when an optimizer step moves a weight layer by less than this fraction of its norm (‖Δw‖/‖w‖; healthy is about 1e-3).</summary>
+    public double SmallUpdateRatio { get; set; } = 1e-6;
+
+    /// <summary>Updates too large when an optimizer step moves a weight layer by more than this fraction of its norm.</summary>
+    public double LargeUpdateRatio { get; set; } = 0.1;
+
+    /// <summary>
+    /// On the passes before a collection, sum every module call's output on the device, so that a step whose gradients or
+    /// loss turn non-finite can name the module where the NaN was born (<see cref="GradientReport.NonFiniteOrigin"/>).
+    /// Costs one reduction per module call on collected steps, and no host synchronisation.
+    /// </summary>
+    public bool LocateNonFinite { get; set; } = true;
+
+    /// <summary>How many of the last collected finite losses a loss is compared with for spikes; spikes are judged once the window is full.</summary>
+    public int LossSpikeWindow { get; set; } = 50;
+
+    /// <summary>A loss spike when the loss exceeds the window's mean by this factor (llm-foundry's outlier multiplier); null turns this test off.</summary>
+    public double? LossSpikeRatio { get; set; } = 2;
+
+    /// <summary>A loss spike when the loss lies more than this many standard deviations above the window's mean; null (the default) turns this test off.</summary>
+    public double? LossSpikeZScore { get; set; }
+
+    /// <summary>
     /// Gradients of at most this many elements are reduced together, concatenated per shape, in a few TorchSharp calls
     /// for all of them; larger ones one call each, where the bytes and not the call dominate. 0 reduces every gradient
     /// on its own (the tests compare the two).
@@ -130,6 +158,24 @@ public sealed class GradientMonitorOptions
         RequireGreaterThanOne(ExplodingGrowthFactor, nameof(ExplodingGrowthFactor));
         RequireFraction(DyingFraction, nameof(DyingFraction));
         RequireFraction(SaturatedFraction, nameof(SaturatedFraction));
+        RequirePositive(SmallUpdateRatio, nameof(SmallUpdateRatio));
+        RequirePositive(LargeUpdateRatio, nameof(LargeUpdateRatio));
+        if (LargeUpdateRatio <= SmallUpdateRatio)
+        {
+            throw Invalid(nameof(LargeUpdateRatio), LargeUpdateRatio, $"must be greater than SmallUpdateRatio ({SmallUpdateRatio})");
+        }
+
+        RequireAtLeast(LossSpikeWindow, 2, nameof(LossSpikeWindow));
+        if (LossSpikeRatio is { } ratio)
+        {
+            RequireGreaterThanOne(ratio, nameof(LossSpikeRatio));
+        }
+
+        if (LossSpikeZScore is { } z)
+        {
+            RequirePositive(z, nameof(LossSpikeZScore));
+        }
+
         if (UnitDimension is not (1 or -1))
         {
             throw Invalid(nameof(UnitDimension), UnitDimension, "must be 1 (batch, units, ...) or -1 (units last)");

@@ -41,6 +41,25 @@ public sealed record GradientReport(
     /// </summary>
     public IReadOnlyList<string> LayersNotSeen { get; init; } = Array.Empty<string>();
 
+    /// <summary>
+    /// ‖Δw‖/‖w‖ of every weight layer for the optimizer step taken after the previous collection, in forward order; empty
+    /// on the first collection and when no step changed any weight since (docs/monitor.md, "Update ratio").
+    /// </summary>
+    public IReadOnlyList<UpdateRatio> UpdateRatios { get; init; } = Array.Empty<UpdateRatio>();
+
+    /// <summary>The loss passed to <see cref="GradientMonitor.Collect"/>, or null when none was.</summary>
+    public double? Loss { get; init; }
+
+    /// <summary>
+    /// When gradients or the loss are non-finite: the module call (path, <c>path#k</c> for its k-th call) where the NaN or
+    /// infinity was born, the first in forward order whose output was non-finite while its input was finite;
+    /// <c>(input)</c> when the batch itself was; null when healthy, or when <see cref="GradientMonitorOptions.LocateNonFinite"/> is off.
+    /// </summary>
+    public string? NonFiniteOrigin { get; init; }
+
+    /// <summary>True when a gradient or the loss is NaN or infinite: skip <c>optimizer.step()</c>, which would spread it to the weights.</summary>
+    public bool SkipStep { get; init; }
+
     /// <summary>The weight gradients of the layers that carry weight matrices or kernels and ran in the pass, in forward order.</summary>
     public IEnumerable<ParameterGradient> WeightGradients => Parameters.Where(parameter => parameter.IsWeightMatrix && parameter.Placement != LayerPlacement.Unused);
 
@@ -60,6 +79,14 @@ public sealed record GradientReport(
         }
     }
 }
+
+/// <summary>How much one optimizer step moved a weight layer: ‖Δw‖/‖w‖, healthy around 1e-3 (cs231n).</summary>
+/// <param name="LayerIndex">Position of the layer in forward order, as in <see cref="ParameterGradient.LayerIndex"/>.</param>
+/// <param name="Layer">Path of the layer's module.</param>
+/// <param name="Ratio">‖w_after − w_before‖ / ‖w_before‖ of the layer's weight matrix or kernel.</param>
+/// <param name="UpdateNorm">‖w_after − w_before‖.</param>
+/// <param name="WeightNorm">‖w_before‖.</param>
+public sealed record UpdateRatio(int LayerIndex, string Layer, double Ratio, double UpdateNorm, double WeightNorm);
 
 /// <summary>The gradient of one parameter.</summary>
 /// <param name="LayerIndex">Position of the owning layer among the model's layers, in forward order, input first.</param>
@@ -177,6 +204,15 @@ public sealed record GradientDiagnosis(GradientProblem Kind, string? Layer, doub
     /// <summary>True when the figure depends on the layer order and that order was partly inferred (<see cref="GradientReport.OrderInferred"/>).</summary>
     public bool OrderInferred { get; init; }
 
+    /// <summary>
+    /// The compile-time rule that finds this problem's cause in the source (<c>GG0001</c>, ...), when the model's
+    /// structure shows that cause; null otherwise. The message then names it too.
+    /// </summary>
+    public string? Rule { get; init; }
+
+    /// <summary>The documentation page of <see cref="Rule"/>.</summary>
+    public string? RuleHelpLink { get; init; }
+
     /// <summary>The step whose collection showed the problem.</summary>
     public long Step { get; init; }
 
@@ -207,6 +243,18 @@ public enum GradientProblem
 
     /// <summary>Most units of a layer whose activation was not seen got exactly zero gradient for the whole batch.</summary>
     UnitsWithoutGradient,
+
+    /// <summary>An optimizer step moved some weight layers by far less than their size: those layers are not learning.</summary>
+    UpdatesTooSmall,
+
+    /// <summary>An optimizer step moved some weight layers by a large fraction of their size.</summary>
+    UpdatesTooLarge,
+
+    /// <summary>The loss passed to the collection was NaN or infinite.</summary>
+    NonFiniteLoss,
+
+    /// <summary>The loss jumped far above its running window.</summary>
+    LossSpike,
 }
 
 /// <summary>Which measure <see cref="GradientMonitorOptions.DyingFraction"/> applies to at rectifier sites.</summary>

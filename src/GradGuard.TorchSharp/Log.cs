@@ -5,8 +5,8 @@ namespace GradGuard.TorchSharp;
 internal static partial class Log
 {
     [LoggerMessage(EventId = 1, EventName = "GradientProblem", Level = LogLevel.Warning,
-        Message = "GradGuard {Model} step {Step} (previous collection: {PreviousStep}): {Problem} ({Layer}) value {Value:G3}, threshold {Threshold:G3}: {Description}")]
-    public static partial void GradientProblem(ILogger logger, string model, long step, string previousStep, string problem, string layer, double value, double threshold, string description);
+        Message = "GradGuard {Model} step {Step} (previous collection: {PreviousStep}): {Problem} ({Layer}) value {Value:G3}, threshold {Threshold:G3}: {Description} [rule: {Rule}]")]
+    public static partial void GradientProblem(ILogger logger, string model, long step, string previousStep, string problem, string layer, double value, double threshold, string description, string rule);
 
     [LoggerMessage(EventId = 2, EventName = "ParametersWithoutGradient", Level = LogLevel.Information,
         Message = "GradGuard {Model} step {Step}: {Count} parameters have no gradient and are skipped (frozen, or unused by the forward pass): {Parameters}")]

@@ -63,6 +63,28 @@ public sealed class PrometheusScrapeTests(PrometheusScrapeFixture run) : IClassF
     }
 
     [Fact]
+    public void Update_ratios_and_the_loss_are_scraped_as_the_monitor_computed_them()
+    {
+        var ratios = run.LastScraped("gradguard_update_ratio");
+        var losses = run.LastScraped("gradguard_loss");
+
+        foreach (var configuration in run.Computed.Configs)
+        {
+            var series = Series(ratios, configuration.Name);
+            Assert.NotEmpty(configuration.Final.UpdateRatios);
+            Assert.Equal(configuration.Final.UpdateRatios.Count, series.Count);
+            foreach (var ratio in configuration.Final.UpdateRatios)
+            {
+                var sample = Assert.Single(series, sample => PrometheusServer.Label(sample, "gradguard_layer") == ratio.Layer);
+                Assert.Equal($"{ratio.LayerIndex}", PrometheusServer.Label(sample, "gradguard_layer_index"));
+                AssertClose(ratio.Ratio, PrometheusServer.Value(sample), $"{configuration.Name} {ratio.Layer} update ratio");
+            }
+
+            AssertClose(configuration.Final.Loss!.Value, PrometheusServer.Value(Assert.Single(Series(losses, configuration.Name))), $"{configuration.Name} loss");
+        }
+    }
+
+    [Fact]
     public void Every_dashboard_query_returns_series_the_sample_emitted_and_every_variable_lists_its_choices()
     {
         var dashboard = Dashboard.Load();

@@ -12,8 +12,8 @@ public sealed partial class ReportRenderingTests
         "sigmoid-default-50", "relu-default-50", "relu-he-50", "residual-relu-default-50",
     };
 
-    /// <summary>The overview chart, then a norm heatmap, an end-layer chart and an activation heatmap per configuration.</summary>
-    private static readonly int ExpectedCharts = 1 + 3 * Configurations.Length;
+    /// <summary>The overview chart, then a norm heatmap, an end-layer chart, an activation heatmap, an update-ratio heatmap and a loss chart per configuration.</summary>
+    private static readonly int ExpectedCharts = 1 + 5 * Configurations.Length;
 
     [Fact]
     public void The_report_renders_every_chart_offline_in_headless_Chromium()

@@ -57,6 +57,13 @@ public class GradientFlowSampleTests
         Assert.All(configurations, name => Assert.InRange(Array.FindIndex(lines, line => line.StartsWith(name + " ", StringComparison.Ordinal)), 1, firstChart - 1));
         Assert.All(configurations, name => Assert.Contains(lines, line => line.StartsWith(name + ": weight-gradient L2 norm", StringComparison.Ordinal)));
         Assert.Contains(lines, line => line.StartsWith("  ! vanishing gradients", StringComparison.Ordinal));
+        // The sigmoid and default-init ReLU networks' diagnoses cite the rules that find their causes at compile time,
+        // in the summary and under their bars; the He-initialised ones cite none.
+        Assert.Matches(@"(?m)^sigmoid-default-50 .*vanishing gradients \(GG0001\)", output);
+        Assert.Matches(@"(?m)^relu-default-50 .*vanishing gradients \(GG0002\)", output);
+        Assert.Matches(@"(?m)^relu-he-50 .* -$", output);
+        Assert.Contains("(GG0001, found at compile time: https://github.com/gradguard/gradguard/blob/main/docs/rules/GG0001.md)", output);
+        Assert.Contains("(GG0002, found at compile time: https://github.com/gradguard/gradguard/blob/main/docs/rules/GG0002.md)", output);
     }
 
     [Fact]
