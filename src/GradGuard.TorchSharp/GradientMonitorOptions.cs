@@ -105,9 +105,10 @@ public sealed class GradientMonitorOptions
     /// <summary>
     /// On the passes before a collection, sum every module call's output on the device, so that a step whose gradients or
     /// loss turn non-finite can name the module where the NaN was born (<see cref="GradientReport.NonFiniteOrigin"/>).
-    /// Costs one reduction per module call on collected steps, and no host synchronisation.
+    /// Costs one reduction per module call on collected steps, and no host synchronisation; off by default because on a
+    /// convolutional network that is about 1% of a step on its own (docs/benchmarks.md), the whole of the monitor's budget.
     /// </summary>
-    public bool LocateNonFinite { get; set; } = true;
+    public bool LocateNonFinite { get; set; }
 
     /// <summary>How many of the last collected finite losses a loss is compared with for spikes; spikes are judged once the window is full.</summary>
     public int LossSpikeWindow { get; set; } = 50;

@@ -9,6 +9,9 @@ namespace GradGuard.TorchSharp;
 /// size of a convolution output costs page faults that dwarf the reduction itself. Per-unit figures stay per unit
 /// (a segment of the collection's one transfer) and are counted on the host: a comparison and a sum per site would be
 /// two more TorchSharp calls each, and on a small layer a call costs more than the bytes.
+/// Comparison operands are Scalars held in <c>using</c> locals, never implicit conversions: TorchSharp 0.107 hands a
+/// Scalar's handle to libtorch and drops the object, so a collection triggered by another thread (a metric exporter's)
+/// can run its finalizer in the middle of the native call, and libtorch then reads freed memory.
 /// </summary>
 internal static class UnitReductions
 {
@@ -61,29 +64,33 @@ internal static class UnitReductions
 
         using var magnitude = tensor.abs();
         using var smallest = PerUnit(magnitude, unitDimension, static (input, dimensions) => input.amin(dimensions));
-        return smallest.ge(threshold);
+        using var limit = threshold.ToScalar();
+        return smallest.ge(limit);
     }
 
     /// <summary>Elements with |value| ≥ <paramref name="threshold"/> (DeepDiagnosis's saturation); count_nonzero is several times faster on the CPU than summing the mask.</summary>
     public static Tensor SaturatedElements(Tensor tensor, double threshold)
     {
         using var magnitude = tensor.abs();
-        using var saturated = magnitude.ge(threshold);
+        using var limit = threshold.ToScalar();
+        using var saturated = magnitude.ge(limit);
         return saturated.count_nonzero();
     }
 
     /// <summary>Elements ≤ 0 (DeepDiagnosis's dying-ReLU measure, on a rectifier's input or output alike).</summary>
     public static Tensor NonPositiveElements(Tensor tensor)
     {
-        using var nonPositive = tensor.le(0);
+        using var zero = 0.ToScalar();
+        using var nonPositive = tensor.le(zero);
         return nonPositive.count_nonzero();
     }
 
     /// <summary>Elements exactly zero (AUTOTRAINER's dying-ReLU measure, on a weight gradient).</summary>
     public static Tensor ZeroElements(Tensor tensor)
     {
-        using var zero = tensor.eq(0);
-        return zero.count_nonzero();
+        using var zero = 0.ToScalar();
+        using var isZero = tensor.eq(zero);
+        return isZero.count_nonzero();
     }
 
     /// <summary>

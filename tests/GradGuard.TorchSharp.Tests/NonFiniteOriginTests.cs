@@ -7,6 +7,8 @@ namespace GradGuard.TorchSharp.Tests;
 /// <summary>A NaN planted in a known module is traced to that module, and the step is marked to be skipped.</summary>
 public class NonFiniteOriginTests
 {
+    private static GradientMonitorOptions Locating => new() { LocateNonFinite = true };
+
     [Fact]
     public void A_NaN_weight_is_born_in_its_layer_not_in_the_layers_it_reaches()
     {
@@ -16,7 +18,7 @@ public class NonFiniteOriginTests
             ((Linear)model[2]).weight![1, 2] = float.NaN;
         }
 
-        using var monitor = GradientMonitor.Attach(model);
+        using var monitor = GradientMonitor.Attach(model, Locating);
         var report = Step(model, monitor)!;
 
         Assert.Equal("fc2", report.NonFiniteOrigin);
@@ -31,7 +33,7 @@ public class NonFiniteOriginTests
     {
         using var model = nn.Sequential(("fc", nn.Linear(4, 4)), ("block", new LogOfLinear()), ("head", nn.Linear(4, 1)));
 
-        using var monitor = GradientMonitor.Attach(model);
+        using var monitor = GradientMonitor.Attach(model, Locating);
         var report = Step(model, monitor)!;
 
         // The block's Linear returns finite values, some negative; the block's log() turns them into NaN.
@@ -43,7 +45,7 @@ public class NonFiniteOriginTests
     {
         using var model = new TwiceThroughLog();
 
-        using var monitor = GradientMonitor.Attach(model);
+        using var monitor = GradientMonitor.Attach(model, Locating);
         var report = Step(model, monitor)!;
 
         // The first call takes exp(x) > 0 and returns finite logs, some negative; the second call's log of those is NaN.
@@ -54,7 +56,7 @@ public class NonFiniteOriginTests
     public void A_non_finite_batch_is_reported_as_the_input()
     {
         using var model = nn.Sequential(("fc1", nn.Linear(4, 4)), ("fc2", nn.Linear(4, 1)));
-        using var monitor = GradientMonitor.Attach(model);
+        using var monitor = GradientMonitor.Attach(model, Locating);
         using var input = torch.tensor(new float[] { 1, float.PositiveInfinity, 0, 0 }).reshape(1, 4);
 
         var report = TestModels.Step(model, monitor, input);
@@ -69,7 +71,7 @@ public class NonFiniteOriginTests
         using var healthy = nn.Sequential(("fc1", nn.Linear(4, 4)), ("fc2", nn.Linear(4, 1)));
         using var broken = nn.Sequential(("fc", nn.Linear(4, 4)), ("block", new LogOfLinear()), ("head", nn.Linear(4, 1)));
 
-        using var healthyMonitor = GradientMonitor.Attach(healthy);
+        using var healthyMonitor = GradientMonitor.Attach(healthy, Locating);
         using var brokenMonitor = GradientMonitor.Attach(broken, new GradientMonitorOptions { LocateNonFinite = false });
         var fine = Step(healthy, healthyMonitor)!;
         var unlocated = Step(broken, brokenMonitor)!;
@@ -84,7 +86,7 @@ public class NonFiniteOriginTests
     public void The_origin_is_that_of_the_collected_pass_not_of_an_evaluation_or_a_skipped_one()
     {
         using var model = nn.Sequential(("fc", nn.Linear(4, 4)), ("block", new LogOfLinear()), ("head", nn.Linear(4, 1)));
-        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { CollectEvery = 2 });
+        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { CollectEvery = 2, LocateNonFinite = true });
 
         var first = Step(model, monitor);
         Assert.Null(Step(model, monitor, collected: false));

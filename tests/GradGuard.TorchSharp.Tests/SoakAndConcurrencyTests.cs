@@ -59,7 +59,9 @@ public class SoakAndConcurrencyTests
     {
         torch.manual_seed(12);
         using var model = nn.Sequential(("fc0", nn.Linear(8, 8)), ("relu", nn.ReLU()), ("fc1", nn.Linear(8, 1)));
-        using var optimizer = torch.optim.SGD(model.parameters(), 0.05);
+        // SGD.step() would convert the learning rate to a Scalar per parameter and drop it while libtorch reads it
+        // (TorchSharp 0.107); the readers' allocations make a finalizer run mid-call likely, so the step holds its Scalar.
+        using var minusLearningRate = (-0.05).ToScalar();
         using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { ModelName = "concurrent", CollectEvery = 1 });
         using var input = torch.randn(32, 8);
         using var target = torch.randn(32, 1);
@@ -73,10 +75,16 @@ public class SoakAndConcurrencyTests
         for (int step = 0; step < 300; step++)
         {
             using var scope = torch.NewDisposeScope();
-            optimizer.zero_grad();
+            model.zero_grad();
             nn.functional.mse_loss(model.call(input), target).backward();
             collected.Add(monitor.Collect()!.Parameters.Select(parameter => parameter.Norm).ToArray());
-            optimizer.step();
+            using (torch.no_grad())
+            {
+                foreach (var parameter in model.parameters())
+                {
+                    parameter.add_(parameter.grad!, alpha: minusLearningRate);
+                }
+            }
         }
 
         stop.Cancel();
