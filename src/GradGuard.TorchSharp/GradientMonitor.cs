@@ -362,7 +362,7 @@ public sealed class GradientMonitor : IDisposable
         }
 
         LogWhenChanged(2, report.SkippedParameters, parameters => Log.ParametersWithoutGradient(logger, ModelName, report.Step, parameters.Count, string.Join(", ", parameters)));
-        LogWhenChanged(4, report.LayersNotSeen, layers => Log.LayersNotSeen(logger, ModelName, report.Step, layers.Count, string.Join(", ", layers)));
+        LogWhenChanged(4, report.LayersNotSeen, layers => Log.LayersNotSeen(logger, ModelName, report.Step, layers.Count, string.Join(", ", layers), RuleCitations.HelpLink("GG0006")));
         LogWhenChanged(5, report.UnusedLayers, layers => Log.UnusedLayers(logger, ModelName, report.Step, layers.Count, string.Join(", ", layers)));
     }
 

@@ -18,9 +18,9 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4, EventName = "LayersNotSeen", Level = LogLevel.Warning,
         Message = "GradGuard {Model} step {Step}: {Count} layers got gradients but their forward hooks never fired, so the monitor cannot see where they run or what activation follows them: {Layers}. " +
-            "A module called as child.forward(x) runs no hooks; call it as child.call(x) (GG0006 finds such calls at compile time: https://github.com/gradguard/gradguard/blob/main/docs/rules/GG0006.md). " +
+            "A module called as child.forward(x) runs no hooks; call it as child.call(x) (GG0006 finds such calls at compile time: {HelpLink}). " +
             "Until then they are placed by declaration order, and the first/last ratio and per-layer decay are marked inferred (gradguard.order=\"inferred\").")]
-    public static partial void LayersNotSeen(ILogger logger, string model, long step, int count, string layers);
+    public static partial void LayersNotSeen(ILogger logger, string model, long step, int count, string layers, string helpLink);
 
     [LoggerMessage(EventId = 5, EventName = "UnusedLayers", Level = LogLevel.Information,
         Message = "GradGuard {Model} step {Step}: {Count} layers did not run in the forward pass and are left out of first/last and the per-layer decay: {Layers}")]

@@ -169,6 +169,7 @@ public class RealModelShapeTests
 
         var notSeen = Assert.Single(logger.Entries, entry => entry.EventId.Name == "LayersNotSeen");
         Assert.Equal("fc1, fc2, fc3", notSeen.State["Layers"]);
+        Assert.Equal(RuleCitations.HelpLink("GG0006"), notSeen.State["HelpLink"]);
         Assert.Contains("GG0006", notSeen.Message);
     }
 
