@@ -209,7 +209,12 @@ public sealed class GradientMonitor : IDisposable
         }
 
         Tensor totalNorm = torch.linalg.vector_norm(torch.stack(gradients.Select(gradient => gradient.norm())), 2, null, false);
-        Tensor scale = (maxNorm / (totalNorm + 1e-6)).clamp_max(1.0);
+        // maxNorm / (totalNorm + 1e-6), capped at 1, spelled as TorchSharp's operators compute it but with Scalars held to
+        // the end, for the reason UnitReductions gives: users call this beside an exporter thread that allocates.
+        using var epsilon = 1e-6.ToScalar();
+        using var limit = maxNorm.ToScalar();
+        using var atMostOne = 1.0.ToScalar();
+        Tensor scale = totalNorm.add(epsilon).reciprocal().mul(limit).clamp_max(atMostOne);
         foreach (var gradient in gradients)
         {
             gradient.mul_(scale.to(gradient.dtype));
