@@ -24,12 +24,15 @@ namespace GradGuard.Analyzers.NetworkModel
         private readonly OperationBodies bodies;
         private readonly Dictionary<ISymbol, int> unitIndex = new(SymbolEqualityComparer.Default);
         private readonly Stack<NetworkUnit> returned = new();
-        private readonly List<UnitInterpretation> interpretations = new();
         private readonly HashSet<ISymbol> reached = new(SymbolEqualityComparer.Default);
         private TorchSymbols? torch;
         private List<NetworkUnit>? units;
+
+        /// <summary>Each unit's interpretation at the unit's index, once it has run: the units in their order without a sort.</summary>
+        private UnitInterpretation?[] interpreted = System.Array.Empty<UnitInterpretation?>();
         private int next;
         private int inFlight;
+        private int waiting;
         private ImmutableArray<Network>? networks;
 
         public CompilationNetworks(Compilation compilation, SemanticModels models)
@@ -59,7 +62,7 @@ namespace GradGuard.Analyzers.NetworkModel
                         if (unit is null)
                         {
                             networks = Kept();
-                            Monitor.PulseAll(gate);
+                            WakeWaiting();
                             return networks.Value;
                         }
                     }
@@ -67,7 +70,9 @@ namespace GradGuard.Analyzers.NetworkModel
                     if (unit is null)
                     {
                         // The last units are being run by other threads: wait for them, waking now and then for cancellation.
+                        waiting++;
                         Monitor.Wait(gate, 20);
+                        waiting--;
                         cancellationToken.ThrowIfCancellationRequested();
                         continue;
                     }
@@ -92,6 +97,7 @@ namespace GradGuard.Analyzers.NetworkModel
                 unitIndex[found[index].Symbol] = index;
             }
 
+            interpreted = new UnitInterpretation?[found.Count];
             return found;
         }
 
@@ -109,7 +115,7 @@ namespace GradGuard.Analyzers.NetworkModel
                     // Another caller runs it again: a cancelled analysis of one file leaves the model to the next.
                     returned.Push(unit);
                     inFlight--;
-                    Monitor.PulseAll(gate);
+                    WakeWaiting();
                 }
 
                 throw;
@@ -117,7 +123,7 @@ namespace GradGuard.Analyzers.NetworkModel
 
             lock (gate)
             {
-                interpretations.Add(interpretation);
+                interpreted[unitIndex[unit.Symbol]] = interpretation;
                 reached.UnionWith(interpretation.Reached);
                 inFlight--;
 
@@ -125,8 +131,16 @@ namespace GradGuard.Analyzers.NetworkModel
                 // unit would have each contend for the lock (spinning on a core) only to wait again.
                 if (inFlight == 0)
                 {
-                    Monitor.PulseAll(gate);
+                    WakeWaiting();
                 }
+            }
+        }
+
+        private void WakeWaiting()
+        {
+            if (waiting > 0)
+            {
+                Monitor.PulseAll(gate);
             }
         }
 
@@ -156,9 +170,22 @@ namespace GradGuard.Analyzers.NetworkModel
         /// </summary>
         private NetworkUnit? Unjudged()
         {
-            var run = new HashSet<ISymbol>(interpretations.Select(i => i.Unit.Symbol), SymbolEqualityComparer.Default);
-            var reachedByKept = new HashSet<ISymbol>(KeptInterpretations().SelectMany(i => i.Reached), SymbolEqualityComparer.Default);
-            return units!.FirstOrDefault(u => !run.Contains(u.Symbol) && !reachedByKept.Contains(u.Symbol));
+            var reachedByKept = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
+            foreach (var kept in KeptInterpretations())
+            {
+                reachedByKept.UnionWith(kept.Reached);
+            }
+
+            for (var index = 0; index < units!.Count; index++)
+            {
+                var symbol = units[index].Symbol;
+                if (interpreted[unitIndex[symbol]] is null && !reachedByKept.Contains(symbol))
+                {
+                    return units[index];
+                }
+            }
+
+            return null;
         }
 
         /// <summary>
@@ -166,49 +193,154 @@ namespace GradGuard.Analyzers.NetworkModel
         /// that nothing reaches is kept, what it reaches is not, and so on; where units reach each other in a ring, the
         /// first is kept. The result does not depend on the order the threads ran the units in.
         /// </summary>
+        /// <remarks>
+        /// Each unit counts the units reaching it that are not yet dropped; the next kept is the first whose count is
+        /// zero, else the first undecided. Every reach is followed once, so a compilation of thousands of units is
+        /// decided in time proportional to its units and reaches.
+        /// </remarks>
         private List<UnitInterpretation> KeptInterpretations()
         {
-            var ordered = InUnitOrder(interpretations);
-            var byUnit = ordered.ToDictionary(i => i.Unit.Symbol, i => i, SymbolEqualityComparer.Default);
-            var reachers = ordered.ToDictionary(i => i, _ => new List<UnitInterpretation>());
-            foreach (var interpretation in ordered)
+            var ordered = interpreted.Where(i => i is not null).Select(i => i!).ToList();
+            var position = new Dictionary<ISymbol, int>(SymbolEqualityComparer.Default);
+            for (var index = 0; index < ordered.Count; index++)
             {
-                foreach (var symbol in interpretation.Reached)
+                position[ordered[index].Unit.Symbol] = index;
+            }
+
+            var reachedPositions = new List<int>[ordered.Count];
+            var reachers = new int[ordered.Count];
+            for (var index = 0; index < ordered.Count; index++)
+            {
+                reachedPositions[index] = new List<int>();
+                foreach (var symbol in ordered[index].Reached)
                 {
-                    if (byUnit.TryGetValue(symbol, out var target) && target != interpretation)
+                    if (position.TryGetValue(symbol, out var target) && target != index)
                     {
-                        reachers[target].Add(interpretation);
+                        reachedPositions[index].Add(target);
+                        reachers[target]++;
                     }
                 }
             }
 
-            var kept = new List<UnitInterpretation>();
-            var dropped = new HashSet<UnitInterpretation>();
-            var undecided = new List<UnitInterpretation>(ordered);
-            while (undecided.Count > 0)
+            var undecided = new bool[ordered.Count];
+            var ready = new ReadyUnits();
+            for (var index = 0; index < ordered.Count; index++)
             {
-                var keep = undecided.FirstOrDefault(i => reachers[i].All(dropped.Contains)) ?? undecided[0];
+                undecided[index] = true;
+                if (reachers[index] == 0)
+                {
+                    ready.Add(index);
+                }
+            }
+
+            var kept = new List<int>();
+            var firstUndecided = 0;
+            while (true)
+            {
+                while (firstUndecided < ordered.Count && !undecided[firstUndecided])
+                {
+                    firstUndecided++;
+                }
+
+                if (firstUndecided == ordered.Count)
+                {
+                    break;
+                }
+
+                var keep = ready.TakeFirst(undecided) ?? firstUndecided;
                 kept.Add(keep);
-                undecided.Remove(keep);
-                foreach (var symbol in keep.Reached)
+                undecided[keep] = false;
+                foreach (var inside in reachedPositions[keep])
                 {
-                    if (byUnit.TryGetValue(symbol, out var inside) && undecided.Remove(inside))
+                    if (undecided[inside])
                     {
-                        dropped.Add(inside);
+                        undecided[inside] = false;
+                        foreach (var reachedByDropped in reachedPositions[inside])
+                        {
+                            if (--reachers[reachedByDropped] == 0 && undecided[reachedByDropped])
+                            {
+                                ready.Add(reachedByDropped);
+                            }
+                        }
                     }
                 }
             }
 
-            return InUnitOrder(kept);
-        }
-
-        private List<UnitInterpretation> InUnitOrder(IEnumerable<UnitInterpretation> unordered)
-        {
-            var ordered = unordered.ToList();
-            ordered.Sort((a, b) => unitIndex[a.Unit.Symbol] - unitIndex[b.Unit.Symbol]);
-            return ordered;
+            kept.Sort();
+            return kept.Select(index => ordered[index]).ToList();
         }
 
         private ImmutableArray<Network> Kept() => KeptInterpretations().SelectMany(i => i.Networks).ToImmutableArray();
+
+        /// <summary>
+        /// Positions of units that no undropped unit reaches, smallest first: a binary heap on a list of ints, whose code
+        /// the runtime already has, where a sorted set of ints would be compiled afresh in every compiler process.
+        /// </summary>
+        private sealed class ReadyUnits
+        {
+            private readonly List<int> heap = new();
+
+            public void Add(int position)
+            {
+                heap.Add(position);
+                for (var child = heap.Count - 1; child > 0;)
+                {
+                    var parent = (child - 1) / 2;
+                    if (heap[parent] <= heap[child])
+                    {
+                        break;
+                    }
+
+                    (heap[parent], heap[child]) = (heap[child], heap[parent]);
+                    child = parent;
+                }
+            }
+
+            /// <summary>The smallest position still undecided; positions decided meanwhile are dropped on the way.</summary>
+            public int? TakeFirst(bool[] undecided)
+            {
+                while (heap.Count > 0)
+                {
+                    var first = heap[0];
+                    var last = heap[heap.Count - 1];
+                    heap.RemoveAt(heap.Count - 1);
+                    if (heap.Count > 0)
+                    {
+                        heap[0] = last;
+                        SiftDown();
+                    }
+
+                    if (undecided[first])
+                    {
+                        return first;
+                    }
+                }
+
+                return null;
+            }
+
+            private void SiftDown()
+            {
+                for (var parent = 0; ;)
+                {
+                    var smallest = parent;
+                    for (var child = (2 * parent) + 1; child <= (2 * parent) + 2 && child < heap.Count; child++)
+                    {
+                        if (heap[child] < heap[smallest])
+                        {
+                            smallest = child;
+                        }
+                    }
+
+                    if (smallest == parent)
+                    {
+                        return;
+                    }
+
+                    (heap[parent], heap[smallest]) = (heap[smallest], heap[parent]);
+                    parent = smallest;
+                }
+            }
+        }
     }
 }

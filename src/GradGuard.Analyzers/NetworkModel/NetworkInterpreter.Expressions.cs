@@ -177,7 +177,7 @@ namespace GradGuard.Analyzers.NetworkModel
             {
                 statics[symbol] = null;
                 var frame = new Frame(new Dictionary<ISymbol, Value>(SymbolEqualityComparer.Default));
-                value = Initializer(symbol) is { } initializer ? Eval(initializer.Value, frame) : null;
+                value = bodies.InitializerOf(symbol, cancellationToken) is { } initializer ? Eval(initializer.Value, frame) : null;
                 statics[symbol] = value;
             }
 

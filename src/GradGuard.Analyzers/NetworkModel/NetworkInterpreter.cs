@@ -274,14 +274,9 @@ namespace GradGuard.Analyzers.NetworkModel
         /// <summary>Field initialisers, and C#'s defaults for fields without one: null, zero, false.</summary>
         private void RunInitializers(INamedTypeSymbol type, Frame instance)
         {
-            foreach (var member in type.GetMembers())
+            foreach (var member in bodies.InstanceMembersOf(type))
             {
-                if (member is not (IFieldSymbol { IsConst: false, IsStatic: false } or IPropertySymbol { IsStatic: false }))
-                {
-                    continue;
-                }
-
-                var value = Initializer(member) is { } initializer ? Eval(initializer.Value, instance) : DefaultValue(member);
+                var value = bodies.InitializerOf(member, cancellationToken) is { } initializer ? Eval(initializer.Value, instance) : DefaultValue(member);
                 if (value is not null)
                 {
                     instance.Fields[member] = value;
@@ -306,25 +301,6 @@ namespace GradGuard.Analyzers.NetworkModel
                 { SpecialType: SpecialType.System_Double or SpecialType.System_Single } => ConstantValue.Of(0.0),
                 _ => null,
             };
-        }
-
-        private ISymbolInitializerOperation? Initializer(ISymbol member)
-        {
-            foreach (var reference in member.DeclaringSyntaxReferences)
-            {
-                var initializer = reference.GetSyntax(cancellationToken) switch
-                {
-                    VariableDeclaratorSyntax declarator => declarator.Initializer,
-                    PropertyDeclarationSyntax property => property.Initializer,
-                    _ => null,
-                };
-                if (initializer is not null && bodies.Of(initializer, cancellationToken) is ISymbolInitializerOperation operation)
-                {
-                    return operation;
-                }
-            }
-
-            return null;
         }
 
         private void BindParameters(Frame frame, ImmutableArray<IParameterSymbol> parameters, Arguments arguments)

@@ -76,12 +76,13 @@ namespace GradGuard.Analyzers.NetworkModel
                 }
 
                 var root = tree.GetRoot(cancellationToken);
+                var isModuleClass = new Dictionary<ClassDeclarationSyntax, bool>();
                 foreach (var declaration in MemberDeclarations(root))
                 {
                     var owner = declaration.FirstAncestorOrSelf<ClassDeclarationSyntax>();
                     var span = declaration.Span;
                     if (owner is not null && !IsStatic(declaration) && moduleNames.Contains(owner.Identifier.ValueText)
-                        && bodies.ModelOf(tree)?.GetDeclaredSymbol(owner, cancellationToken) is INamedTypeSymbol ownerType && torch.IsCustomModule(ownerType))
+                        && IsModuleClass(owner, isModuleClass, bodies, torch, cancellationToken))
                     {
                         // Part of a module class, run whenever the class is built; the blocks it builds are used, not networks.
                         instantiatedByBlocks.UnionWith(CreatedModules(text, span, moduleNames).Where(n => n != owner.Identifier.ValueText));
@@ -100,6 +101,18 @@ namespace GradGuard.Analyzers.NetworkModel
                 .Concat(moduleClasses.Where(c => !instantiatedByBlocks.Contains(c.Name) && IsStandalone(c)).Select(c => new NetworkUnit(c, null)))
                 .Concat(moduleClasses.Where(c => instantiatedByBlocks.Contains(c.Name) && IsStandalone(c)).Select(c => new NetworkUnit(c, null)))
                 .ToList();
+        }
+
+        /// <summary>Whether a class declaration is a custom module's, asked of the semantic model once per declaration.</summary>
+        private static bool IsModuleClass(ClassDeclarationSyntax declaration, Dictionary<ClassDeclarationSyntax, bool> known, OperationBodies bodies, TorchSymbols torch, CancellationToken cancellationToken)
+        {
+            if (!known.TryGetValue(declaration, out var isModule))
+            {
+                isModule = bodies.ModelOf(declaration.SyntaxTree)?.GetDeclaredSymbol(declaration, cancellationToken) is INamedTypeSymbol type && torch.IsCustomModule(type);
+                known[declaration] = isModule;
+            }
+
+            return isModule;
         }
 
         /// <summary>A class that can be built on its own: not abstract, not generic.</summary>
