@@ -200,34 +200,34 @@ namespace GradGuard.Analyzers.NetworkModel
         /// </remarks>
         private List<UnitInterpretation> KeptInterpretations()
         {
-            var ordered = interpreted.Where(i => i is not null).Select(i => i!).ToList();
-            var position = new Dictionary<ISymbol, int>(SymbolEqualityComparer.Default);
-            for (var index = 0; index < ordered.Count; index++)
+            // Positions are the units' indices; a unit that has not run takes no part.
+            var count = interpreted.Length;
+            var reachedPositions = new List<int>?[count];
+            var reachers = new int[count];
+            var undecided = new bool[count];
+            for (var index = 0; index < count; index++)
             {
-                position[ordered[index].Unit.Symbol] = index;
-            }
-
-            var reachedPositions = new List<int>[ordered.Count];
-            var reachers = new int[ordered.Count];
-            for (var index = 0; index < ordered.Count; index++)
-            {
-                reachedPositions[index] = new List<int>();
-                foreach (var symbol in ordered[index].Reached)
+                if (interpreted[index] is not { } interpretation)
                 {
-                    if (position.TryGetValue(symbol, out var target) && target != index)
+                    continue;
+                }
+
+                undecided[index] = true;
+                var inside = reachedPositions[index] = new List<int>();
+                foreach (var symbol in interpretation.Reached)
+                {
+                    if (unitIndex.TryGetValue(symbol, out var target) && target != index && interpreted[target] is not null)
                     {
-                        reachedPositions[index].Add(target);
+                        inside.Add(target);
                         reachers[target]++;
                     }
                 }
             }
 
-            var undecided = new bool[ordered.Count];
             var ready = new ReadyUnits();
-            for (var index = 0; index < ordered.Count; index++)
+            for (var index = 0; index < count; index++)
             {
-                undecided[index] = true;
-                if (reachers[index] == 0)
+                if (undecided[index] && reachers[index] == 0)
                 {
                     ready.Add(index);
                 }
@@ -237,12 +237,12 @@ namespace GradGuard.Analyzers.NetworkModel
             var firstUndecided = 0;
             while (true)
             {
-                while (firstUndecided < ordered.Count && !undecided[firstUndecided])
+                while (firstUndecided < count && !undecided[firstUndecided])
                 {
                     firstUndecided++;
                 }
 
-                if (firstUndecided == ordered.Count)
+                if (firstUndecided == count)
                 {
                     break;
                 }
@@ -250,12 +250,12 @@ namespace GradGuard.Analyzers.NetworkModel
                 var keep = ready.TakeFirst(undecided) ?? firstUndecided;
                 kept.Add(keep);
                 undecided[keep] = false;
-                foreach (var inside in reachedPositions[keep])
+                foreach (var inside in reachedPositions[keep]!)
                 {
                     if (undecided[inside])
                     {
                         undecided[inside] = false;
-                        foreach (var reachedByDropped in reachedPositions[inside])
+                        foreach (var reachedByDropped in reachedPositions[inside]!)
                         {
                             if (--reachers[reachedByDropped] == 0 && undecided[reachedByDropped])
                             {
@@ -267,7 +267,7 @@ namespace GradGuard.Analyzers.NetworkModel
             }
 
             kept.Sort();
-            return kept.Select(index => ordered[index]).ToList();
+            return kept.Select(index => interpreted[index]!).ToList();
         }
 
         private ImmutableArray<Network> Kept() => KeptInterpretations().SelectMany(i => i.Networks).ToImmutableArray();

@@ -12,8 +12,8 @@ namespace GradGuard.Analyzers.NetworkModel
     /// </summary>
     internal static class ConstantFolding
     {
-        public static ConstantValue? FromOperation(IOperation operation) =>
-            operation.ConstantValue.HasValue ? From(operation.ConstantValue.Value) : null;
+        /// <summary>An operation's constant, read once: each read of <c>IOperation.ConstantValue</c> boxes it anew.</summary>
+        public static ConstantValue? From(Optional<object?> constant) => constant.HasValue ? From(constant.Value) : null;
 
         public static ConstantValue? From(object? value) => value switch
         {

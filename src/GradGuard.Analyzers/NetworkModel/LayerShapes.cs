@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Linq;
 using Microsoft.CodeAnalysis;
 
 namespace GradGuard.Analyzers.NetworkModel
@@ -9,10 +8,21 @@ namespace GradGuard.Analyzers.NetworkModel
     {
         public static WeightShape? Of(IMethodSymbol factory, Arguments arguments)
         {
-            Value? Argument(params string[] names) =>
-                factory.Parameters.FirstOrDefault(p => names.Contains(p.Name)) is { } parameter ? arguments[parameter] : null;
+            // TorchSharp's factories name a size one way or the other (inputSize, in_features); every weight layer asks.
+            Value? Argument(string name, string? alias)
+            {
+                foreach (var parameter in factory.Parameters)
+                {
+                    if (parameter.Name == name || parameter.Name == alias)
+                    {
+                        return arguments[parameter];
+                    }
+                }
 
-            long? Size(params string[] names) => (Argument(names) as ConstantValue)?.AsLong;
+                return null;
+            }
+
+            long? Size(string name, string? alias = null) => (Argument(name, alias) as ConstantValue)?.AsLong;
 
             var typeName = factory.ReturnType.Name;
             if (typeName == "Linear")

@@ -12,7 +12,7 @@ namespace GradGuard.Analyzers.NetworkModel
             var method = invocation.TargetMethod;
             if (method.MethodKind == MethodKind.DelegateInvoke)
             {
-                return Invoke(Eval(invocation.Instance, frame), invocation.Arguments.Select(a => Eval(a.Value, frame)).ToList());
+                return Invoke(Eval(invocation.Instance, frame), EvalArguments(invocation.Arguments, frame));
             }
 
             if (torch.IsInitMethod(method))
@@ -210,7 +210,7 @@ namespace GradGuard.Analyzers.NetworkModel
             switch (element)
             {
                 case IInvocationOperation add:
-                    Append(created, add.Arguments.Select(a => Eval(a.Value, frame)).ToList());
+                    Append(created, EvalArguments(add.Arguments, frame));
                     break;
                 case ISimpleAssignmentOperation { Target: IPropertyReferenceOperation { Arguments.Length: > 0 } indexer } assignment:
                     StoreElement(created, Eval(indexer.Arguments[0].Value, frame), Eval(assignment.Value, frame));

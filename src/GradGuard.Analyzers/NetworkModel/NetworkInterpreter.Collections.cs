@@ -94,7 +94,7 @@ namespace GradGuard.Analyzers.NetworkModel
                     return null;
                 case "Clear":
                     modules.Nodes.Clear();
-                    modules.Submodules.Clear();
+                    modules.ClearSubmodules();
                     return null;
                 case "ToArray" or "ToList" or "AsEnumerable" or "ToImmutableArray" or "ToImmutableList":
                     return CopyOf(modules, modules.Nodes);
@@ -233,10 +233,10 @@ namespace GradGuard.Analyzers.NetworkModel
         private static ModuleValue CopyOf(ModuleValue source, IEnumerable<Node> nodes, ModuleValue? other = null)
         {
             var copy = new ModuleValue(nodes);
-            copy.Submodules.AddRange(source.Submodules);
+            copy.AddSubmodules(source.Submodules);
             if (other is not null)
             {
-                copy.Submodules.AddRange(other.Submodules);
+                copy.AddSubmodules(other.Submodules);
             }
 
             return copy;
@@ -376,7 +376,7 @@ namespace GradGuard.Analyzers.NetworkModel
 
         private Value EvalArray(IArrayCreationOperation array, Frame frame)
         {
-            var elements = array.Initializer?.ElementValues.Select(e => Eval(e, frame)).ToList();
+            var elements = array.Initializer is { } initializer ? EvalEach(initializer.ElementValues, frame) : null;
             if (HoldsModules(array.Type))
             {
                 var modules = new ModuleValue(Enumerable.Empty<Node>());

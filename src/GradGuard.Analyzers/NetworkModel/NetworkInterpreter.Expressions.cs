@@ -16,9 +16,10 @@ namespace GradGuard.Analyzers.NetworkModel
                 return null;
             }
 
-            if (operation.ConstantValue.HasValue)
+            var known = operation.ConstantValue;
+            if (known.HasValue)
             {
-                return ConstantFolding.FromOperation(operation);
+                return ConstantFolding.From(known);
             }
 
             switch (operation)
@@ -76,7 +77,7 @@ namespace GradGuard.Analyzers.NetworkModel
                 case IArrayCreationOperation array:
                     return EvalArray(array, frame);
                 case ITupleOperation tuple:
-                    return new TupleValue(tuple.Elements.Select(e => Eval(e, frame)));
+                    return new TupleValue(EvalEach(tuple.Elements, frame));
                 case IBinaryOperation binary:
                     return EvalBinary(binary, frame);
                 case ITupleBinaryOperation tupleComparison:
@@ -104,6 +105,30 @@ namespace GradGuard.Analyzers.NetworkModel
                 default:
                     return operation.Syntax is CollectionExpressionSyntax ? EvalCollectionExpression(operation, frame) : null;
             }
+        }
+
+        // Loops rather than lambdas: a lambda that captures a parameter makes C# allocate its closure on every call of the
+        // method, and Eval runs for every operation the interpreter meets.
+        private List<Value?> EvalEach(ImmutableArray<IOperation> operations, Frame frame)
+        {
+            var values = new List<Value?>(operations.Length);
+            foreach (var operation in operations)
+            {
+                values.Add(Eval(operation, frame));
+            }
+
+            return values;
+        }
+
+        private List<Value?> EvalArguments(ImmutableArray<IArgumentOperation> arguments, Frame frame)
+        {
+            var values = new List<Value?>(arguments.Length);
+            foreach (var argument in arguments)
+            {
+                values.Add(Eval(argument.Value, frame));
+            }
+
+            return values;
         }
 
         /// <summary>A field or property: of <c>this</c>, of a static class (its initialiser run once), or of another instance.</summary>

@@ -37,9 +37,7 @@ namespace GradGuard.Analyzers.NetworkModel
 
             if (receiver is ModuleValue module && ModuleCall(name, module, arguments.Values) is { } result)
             {
-                return result is TensorValue path && invocation.Type is INamedTypeSymbol { IsTupleType: true } tuple
-                    ? new TupleValue(tuple.TupleElements.Select(e => torch.IsTensor(e.Type) ? path : null))
-                    : result;
+                return result is TensorValue path && invocation.Type is INamedTypeSymbol { IsTupleType: true } tuple ? TensorsIn(tuple, path) : result;
             }
 
             var tensors = Tensors(arguments.Values.Prepend(receiver));
@@ -65,6 +63,10 @@ namespace GradGuard.Analyzers.NetworkModel
 
             return output;
         }
+
+        /// <summary>A module's output where it returns a tuple: the same path in each of its tensors.</summary>
+        private TupleValue TensorsIn(INamedTypeSymbol tuple, TensorValue path) =>
+            new(tuple.TupleElements.Select(e => torch.IsTensor(e.Type) ? path : null));
 
         /// <summary>Methods of a module value: calls, container appends, enumerations of its parts, and the ones that return it.</summary>
         private Value? ModuleCall(string name, ModuleValue module, IReadOnlyList<Value?> arguments)
@@ -134,7 +136,7 @@ namespace GradGuard.Analyzers.NetworkModel
                     if (modules.Type is null)
                     {
                         container.Nodes.AddRange(modules.Nodes);
-                        container.Submodules.AddRange(modules.Submodules);
+                        container.AddSubmodules(modules.Submodules);
                     }
                     else
                     {
@@ -168,7 +170,14 @@ namespace GradGuard.Analyzers.NetworkModel
                 {
                     module.IsNested = true;
                     container.Nodes.AddRange(module.Nodes);
-                    container.Submodules.AddRange(module.Type is null ? module.Submodules : new List<ModuleValue> { module });
+                    if (module.Type is null)
+                    {
+                        container.AddSubmodules(module.Submodules);
+                    }
+                    else
+                    {
+                        container.AddSubmodule(module);
+                    }
                 }
             }
         }
@@ -179,11 +188,11 @@ namespace GradGuard.Analyzers.NetworkModel
             module.IsNested = true;
             if (module.Type is not null)
             {
-                container.Submodules.Add(module);
+                container.AddSubmodule(module);
             }
             else
             {
-                container.Submodules.AddRange(module.Submodules);
+                container.AddSubmodules(module.Submodules);
             }
 
             return module.AsElement();

@@ -70,7 +70,7 @@ namespace GradGuard.Analyzers.NetworkModel
             {
                 var text = SourceTexts.Of(tree, cancellationToken);
                 var mentionsNew = moduleNames.Count > 0 && text.IndexOf("new", StringComparison.Ordinal) >= 0;
-                if (!mentionsNew && !Mentions.Any(m => text.IndexOf(m, StringComparison.Ordinal) >= 0))
+                if (!mentionsNew && !MentionsAny(text, new TextSpan(0, text.Length)))
                 {
                     continue;
                 }
@@ -85,11 +85,18 @@ namespace GradGuard.Analyzers.NetworkModel
                         && IsModuleClass(owner, isModuleClass, bodies, torch, cancellationToken))
                     {
                         // Part of a module class, run whenever the class is built; the blocks it builds are used, not networks.
-                        instantiatedByBlocks.UnionWith(CreatedModules(text, span, moduleNames).Where(n => n != owner.Identifier.ValueText));
+                        foreach (var created in CreatedModules(text, span, moduleNames))
+                        {
+                            if (created != owner.Identifier.ValueText)
+                            {
+                                instantiatedByBlocks.Add(created);
+                            }
+                        }
+
                         continue;
                     }
 
-                    if ((Mentions.Any(m => Contains(text, span, m)) || CreatedModules(text, span, moduleNames).Any())
+                    if ((MentionsAny(text, span) || CreatedModules(text, span, moduleNames).Any())
                         && UnitOf(declaration, bodies, cancellationToken) is { } unit)
                     {
                         members.Add(unit);
@@ -212,8 +219,19 @@ namespace GradGuard.Analyzers.NetworkModel
             property is PropertyDeclarationSyntax { ExpressionBody: { } arrow } ? arrow
                 : property.AccessorList?.Accessors.FirstOrDefault(a => a.Keyword.ValueText == "get" && (a.Body is not null || a.ExpressionBody is not null));
 
-        private static bool Contains(string text, TextSpan span, string value) =>
-            text.IndexOf(value, span.Start, span.Length, StringComparison.Ordinal) >= 0;
+        // A loop, not Mentions.Any(lambda): the lambda would capture the text and span, a new closure for every member.
+        private static bool MentionsAny(string text, TextSpan span)
+        {
+            foreach (var mention in Mentions)
+            {
+                if (text.IndexOf(mention, span.Start, span.Length, StringComparison.Ordinal) >= 0)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
 
         /// <summary>The module class names that follow a <c>new</c> in the span: <c>new Bottleneck(</c>, <c>new Models.UNet(</c>.</summary>
         private static IEnumerable<string> CreatedModules(string text, TextSpan span, HashSet<string> moduleNames)

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Concurrent;
 using Microsoft.CodeAnalysis;
 
@@ -14,15 +15,21 @@ namespace GradGuard.Analyzers.NetworkModel
     {
         private readonly Compilation compilation;
         private readonly ConcurrentDictionary<SyntaxTree, SemanticModel> models = new();
+        private readonly Func<SyntaxTree, SemanticModel> modelOf;
 
-        public SemanticModels(Compilation compilation) => this.compilation = compilation;
+        public SemanticModels(Compilation compilation)
+        {
+            this.compilation = compilation;
+            // One delegate for every lookup: a method group passed to GetOrAdd is a new delegate at each call.
+            modelOf = ModelOf;
+        }
 
         /// <summary>Keeps the model an analysis action was given, so that later lookups share what it has bound.</summary>
         public void Keep(SemanticModel model) => models.TryAdd(model.SyntaxTree, model);
 
         /// <summary>The model of a file of the compilation; null for a tree from outside it.</summary>
         public SemanticModel? For(SyntaxTree tree) =>
-            compilation.ContainsSyntaxTree(tree) ? models.GetOrAdd(tree, ModelOf) : null;
+            compilation.ContainsSyntaxTree(tree) ? models.GetOrAdd(tree, modelOf) : null;
 
         // Outside an action's own file there is no model to be handed; the compilation's is the driver's shared one
         // while the driver still holds it.

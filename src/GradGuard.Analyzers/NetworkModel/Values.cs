@@ -18,12 +18,18 @@ namespace GradGuard.Analyzers.NetworkModel
         public static readonly ConstantValue True = new(true);
         public static readonly ConstantValue False = new(false);
 
+        /// <summary>
+        /// The numbers layer code is full of (widths, counts, strides, indices), made once: every literal the interpreter
+        /// meets would otherwise be a new value around a new boxed number.
+        /// </summary>
+        private static readonly ConstantValue[] SmallNumbers = Enumerable.Range(0, 1025).Select(number => new ConstantValue((long)number)).ToArray();
+
         private ConstantValue(object? value) => Value = value;
 
         /// <summary>A <c>long</c>, <c>double</c>, <c>bool</c>, <c>string</c> or null: every integer type is widened to long.</summary>
         public object? Value { get; }
 
-        public static ConstantValue Of(long number) => new(number);
+        public static ConstantValue Of(long number) => number >= 0 && number < SmallNumbers.Length ? SmallNumbers[number] : new(number);
 
         public static ConstantValue Of(double number) => new(number);
 
@@ -60,6 +66,8 @@ namespace GradGuard.Analyzers.NetworkModel
     /// </summary>
     internal sealed class ModuleValue : Value
     {
+        private List<ModuleValue>? submodules;
+
         public ModuleValue(IEnumerable<Node> nodes, IOperation? builtBySequential = null)
         {
             Nodes = nodes.ToList();
@@ -85,12 +93,19 @@ namespace GradGuard.Analyzers.NetworkModel
         public Dictionary<ISymbol, Value>? Fields { get; }
 
         /// <summary>Instances of custom module classes placed inside this one: what <c>modules()</c> lists beside the layers.</summary>
-        public List<ModuleValue> Submodules { get; } = new();
+        /// <remarks>Most module values are single layers and never hold one, so the list is made for the first.</remarks>
+        public IReadOnlyList<ModuleValue> Submodules => (IReadOnlyList<ModuleValue>?)submodules ?? System.Array.Empty<ModuleValue>();
 
         /// <summary>Placed inside another module, so the outer network is the one to report on.</summary>
         public bool IsNested { get; set; }
 
         public static ModuleValue InstanceOf(INamedTypeSymbol type) => new(type);
+
+        public void AddSubmodule(ModuleValue module) => (submodules ??= new List<ModuleValue>()).Add(module);
+
+        public void AddSubmodules(IEnumerable<ModuleValue> modules) => (submodules ??= new List<ModuleValue>()).AddRange(modules);
+
+        public void ClearSubmodules() => submodules?.Clear();
 
         /// <summary>The module as one element of a list: a block of several layers stays one element.</summary>
         public Node AsElement() => Nodes.Count == 1 && Type is null ? Nodes[0] : new RepeatNode(Nodes.ToImmutableArray(), 1);
