@@ -42,7 +42,8 @@ namespace GradGuard.Benchmarks.CallbackTiming
             }
         };
 
-        private static long ThreadCpuNanoseconds() =>
+        /// <summary>The calling thread's CPU time since it started.</summary>
+        internal static long ThreadCpuNanoseconds() =>
             ClockGetTime(ThreadCpuTimeClock, out var time) == 0
                 ? time.Seconds * 1_000_000_000 + time.Nanoseconds
                 : throw new PlatformNotSupportedException("clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed: the callback timing runs on Linux only.");

@@ -70,6 +70,12 @@ if (commandLine.Parts.Contains("analyzers"))
     AnalyzerOverhead.Run(new AnalyzerSettings(FileCounts: commandLine.Sizes ?? new[] { 50, 200, 800 }, Repetitions: commandLine.Full ? 5 : 2), summary);
 }
 
+if (commandLine.Parts.Contains("model"))
+{
+    Console.WriteLine("Network model: GG0001–GG0003's and GG0005's model and rules, timed over bound semantic models ...");
+    NetworkModelBuilding.Run(commandLine.Sizes ?? new[] { 50, 200, 800 }, passes: commandLine.Full ? 15 : 5, summary);
+}
+
 if (commandLine.Parts.Contains("build"))
 {
     Console.WriteLine("Builds: generated SDK projects built with dotnet build without and with GradGuard.Analyzers ...");

@@ -65,8 +65,10 @@ namespace GradGuard.Analyzers
         }
 
         /// <summary>Runs every rule over every network, with the options of the file the network is reported in.</summary>
-        private static IEnumerable<Diagnostic> Check(IEnumerable<Network> networks, AnalyzerOptions options)
+        internal static IEnumerable<Diagnostic> Check(IEnumerable<Network> networks, AnalyzerOptions options)
         {
+            // Read once per file: a file of models holds several networks.
+            var optionsByFile = new Dictionary<SyntaxTree, RuleOptions>();
             foreach (var network in networks)
             {
                 if (network.Location.SourceTree is not { } tree)
@@ -74,7 +76,11 @@ namespace GradGuard.Analyzers
                     continue;
                 }
 
-                var ruleOptions = RuleOptions.From(options.AnalyzerConfigOptionsProvider.GetOptions(tree));
+                if (!optionsByFile.TryGetValue(tree, out var ruleOptions))
+                {
+                    optionsByFile[tree] = ruleOptions = RuleOptions.From(options.AnalyzerConfigOptionsProvider.GetOptions(tree));
+                }
+
                 foreach (var diagnostic in Rules.SelectMany(rule => rule(network, ruleOptions)))
                 {
                     yield return diagnostic;

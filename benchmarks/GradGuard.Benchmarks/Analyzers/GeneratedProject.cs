@@ -72,9 +72,12 @@ internal sealed class GeneratedProject
         return new AnalyzedCompilation(seconds, analyzerSeconds, byId);
     }
 
-    private CSharpCompilation Parse() => CSharpCompilation.Create(
-        $"Generated{sources.Count}",
-        sources.Select((source, index) => CSharpSyntaxTree.ParseText(source, ParseOptions, $"Models{index}.cs")),
+    public CSharpCompilation Parse() => Parse($"Generated{sources.Count}", sources.Select((source, index) => ($"Models{index}.cs", source)));
+
+    /// <summary>A compilation of the given files as the generated projects are compiled: the same references and options.</summary>
+    public static CSharpCompilation Parse(string name, IEnumerable<(string Path, string Text)> files) => CSharpCompilation.Create(
+        name,
+        files.Select(file => CSharpSyntaxTree.ParseText(file.Text, ParseOptions, file.Path)),
         References,
         CompilationOptions);
 

@@ -14,13 +14,12 @@ namespace GradGuard.Analyzers.NetworkModel
     /// Shared by the threads that model the compilation together.
     /// </summary>
     /// <remarks>
-    /// A block built 36 times in a ResNet stage, or in every network of a compilation, is looked up by its symbol once:
-    /// the lookups by syntax and the walks over a type's members are done the first time only.
+    /// They are kept by symbol: a block built in every network of a compilation is looked up once, without its
+    /// declaration's syntax being found again each time, and a type's members are listed once.
     /// </remarks>
     internal sealed class OperationBodies
     {
         private readonly SemanticModels models;
-        private readonly ConcurrentDictionary<SyntaxNode, IOperation?> bodies = new();
         private readonly ConcurrentDictionary<ISymbol, IOperation?> methodBodies = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentDictionary<ISymbol, IOperation?> initializers = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentDictionary<ISymbol, ImmutableArray<ISymbol>> instanceMembers = new(SymbolEqualityComparer.Default);
@@ -39,17 +38,12 @@ namespace GradGuard.Analyzers.NetworkModel
             return body;
         }
 
-        /// <summary>The operation of a declaration's syntax: a member's body, a field's initialiser, top-level statements.</summary>
-        public IOperation? Of(SyntaxNode syntax, CancellationToken cancellationToken)
-        {
-            if (!bodies.TryGetValue(syntax, out var body))
-            {
-                body = models.For(syntax.SyntaxTree)?.GetOperation(syntax, cancellationToken);
-                bodies.TryAdd(syntax, body);
-            }
-
-            return body;
-        }
+        /// <summary>
+        /// The operation of a declaration's syntax: a member's body, a field's initialiser, top-level statements. Not kept
+        /// here: a unit's own declaration is run once, and what is reached from elsewhere is kept by its symbol.
+        /// </summary>
+        public IOperation? Of(SyntaxNode syntax, CancellationToken cancellationToken) =>
+            models.For(syntax.SyntaxTree)?.GetOperation(syntax, cancellationToken);
 
         /// <summary>The initialiser of a field or property (<c>= nn.Linear(4, 8)</c>), or null when it has none.</summary>
         public ISymbolInitializerOperation? InitializerOf(ISymbol member, CancellationToken cancellationToken)
