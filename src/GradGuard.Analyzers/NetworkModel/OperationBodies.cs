@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Collections.Generic;
-using System.Collections.Immutable;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -22,7 +21,9 @@ namespace GradGuard.Analyzers.NetworkModel
         private readonly SemanticModels models;
         private readonly ConcurrentDictionary<ISymbol, IOperation?> methodBodies = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentDictionary<ISymbol, IOperation?> initializers = new(SymbolEqualityComparer.Default);
-        private readonly ConcurrentDictionary<ISymbol, ImmutableArray<ISymbol>> instanceMembers = new(SymbolEqualityComparer.Default);
+        // Arrays, not immutable arrays: a dictionary of references runs on code the runtime already has, one of structs
+        // is compiled afresh in every compiler process.
+        private readonly ConcurrentDictionary<ISymbol, ISymbol[]> instanceMembers = new(SymbolEqualityComparer.Default);
 
         public OperationBodies(SemanticModels models) => this.models = models;
 
@@ -58,11 +59,11 @@ namespace GradGuard.Analyzers.NetworkModel
         }
 
         /// <summary>A type's own instance fields (constants aside) and properties: what an instance's initialisers set.</summary>
-        public ImmutableArray<ISymbol> InstanceMembersOf(INamedTypeSymbol type)
+        public IReadOnlyList<ISymbol> InstanceMembersOf(INamedTypeSymbol type)
         {
             if (!instanceMembers.TryGetValue(type, out var members))
             {
-                var found = ImmutableArray.CreateBuilder<ISymbol>();
+                var found = new List<ISymbol>();
                 foreach (var member in type.GetMembers())
                 {
                     if (member is IFieldSymbol { IsConst: false, IsStatic: false } or IPropertySymbol { IsStatic: false })
@@ -71,7 +72,7 @@ namespace GradGuard.Analyzers.NetworkModel
                     }
                 }
 
-                members = found.ToImmutable();
+                members = found.ToArray();
                 instanceMembers.TryAdd(type, members);
             }
 
