@@ -103,6 +103,22 @@ public sealed class GradientMonitorOptions
     public double LargeUpdateRatio { get; set; } = 0.1;
 
     /// <summary>
+    /// Read each gradient's largest magnitude and its fraction of exactly-zero elements (AUTOTRAINER's dying measure)
+    /// beside its norm (<see cref="ParameterGradient.MaxMagnitude"/>, <see cref="ParameterGradient.ZeroFraction"/>):
+    /// two more reductions per batch of gradients, in the collection's one transfer.
+    /// </summary>
+    public bool MeasureGradientDistribution { get; set; } = true;
+
+    /// <summary>
+    /// Count each gradient's elements in octave bins of magnitude, from exact zero through 2⁻⁴⁰ ... 2⁸ to above
+    /// (<see cref="GradientHistogram"/>, <see cref="ParameterGradient.Histogram"/>), on the device, in the collection's
+    /// one transfer, and publish the weight layers' as <c>gradguard.gradient.histogram</c>. Off by default: it reads and
+    /// writes each gradient three times (docs/benchmarks.md has the cost). Turns <see cref="MeasureGradientDistribution"/>'s
+    /// figures on with it, since its zero bin needs the zero count.
+    /// </summary>
+    public bool MeasureGradientHistogram { get; set; }
+
+    /// <summary>
     /// On the passes before a collection, sum every module call's output on the device, so that a step whose gradients or
     /// loss turn non-finite can name the module where the NaN was born (<see cref="GradientReport.NonFiniteOrigin"/>).
     /// Costs one reduction per module call on collected steps, and no host synchronisation; off by default because on a

@@ -1,0 +1,67 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GradGuard.TorchSharp;
+
+/// <summary>
+/// The bins of a gradient's magnitude histogram (<see cref="GradientMonitorOptions.MeasureGradientHistogram"/>), one
+/// octave each: bin 0 holds the exact zeros, bin 1 the magnitudes in (0, 2⁻⁴⁰], bin k the magnitudes in
+/// (<see cref="UpperBounds"/>[k − 1], <see cref="UpperBounds"/>[k]], that is (2^(k−42), 2^(k−41)], up to 2⁸, and the last bin everything
+/// above 2⁸, infinities and NaN included. Upper bounds are inclusive, as Prometheus's <c>le</c> is, so the published
+/// cumulative fractions are what <c>histogram_quantile</c> and Grafana's heatmaps read. 2⁻⁴⁰ (≈ 9e-13) reaches below
+/// the first-layer gradients of the deep sigmoid stacks GradGuard diagnoses; 2⁸ = 256 is far above any clipped
+/// gradient.
+/// </summary>
+public static class GradientHistogram
+{
+    /// <summary>The exponent of the smallest non-zero bound, 2⁻⁴⁰.</summary>
+    public const int SmallestExponent = -40;
+
+    /// <summary>The exponent of the largest finite bound, 2⁸.</summary>
+    public const int LargestExponent = 8;
+
+    /// <summary>The inclusive upper bound of every bin: 0, 2⁻⁴⁰, 2⁻³⁹, ..., 2⁸, +∞ (51 bins).</summary>
+    public static IReadOnlyList<double> UpperBounds { get; } = new[] { 0.0 }
+        .Concat(Enumerable.Range(SmallestExponent, LargestExponent - SmallestExponent + 1).Select(exponent => Math.ScaleB(1, exponent)))
+        .Append(double.PositiveInfinity)
+        .ToArray();
+
+    /// <summary>How many bins a histogram has.</summary>
+    public static int Bins => UpperBounds.Count;
+
+    /// <summary>
+    /// The bin counts of each row of <paramref name="rows"/> (rows × elements), on its device, as one segment of
+    /// rows × <see cref="Bins"/> counts: one bucketize over the magnitudes and one bincount for all rows, the row's index
+    /// moving its bins to its own range. bucketize puts NaN in bin 0; <see cref="Read"/> moves them to the last.
+    /// </summary>
+    internal static Tensor Counts(Tensor rows)
+    {
+        using var magnitudes = rows.dtype is ScalarType.Float32 or ScalarType.Float64 ? rows.abs() : rows.abs().to(ScalarType.Float32);
+        // Every bound but +∞: magnitudes above 2⁸ get the index past the last bound, the last bin.
+        using var bounds = torch.tensor(UpperBounds.Take(Bins - 1).ToArray(), magnitudes.dtype, magnitudes.device);
+        using var bins = magnitudes.bucketize(bounds, outInt32: true);
+        if (rows.size(0) > 1)
+        {
+            using var offsets = torch.arange(0, rows.size(0) * Bins, Bins, ScalarType.Int32, rows.device).unsqueeze(1);
+            bins.add_(offsets);
+        }
+
+        using var flat = bins.view(-1);
+        return flat.bincount(null, rows.size(0) * Bins);
+    }
+
+    /// <summary>A row's counts from its range of the host copy, NaN moved from bin 0 to the last: bin 0's excess over the exact zeros.</summary>
+    internal static long[] Read(ReadOnlySpan<double> counts, long zeros)
+    {
+        var histogram = new long[Bins];
+        for (int bin = 0; bin < Bins; bin++)
+        {
+            histogram[bin] = (long)counts[bin];
+        }
+
+        long notANumber = histogram[0] - zeros;
+        histogram[0] = zeros;
+        histogram[^1] += notANumber;
+        return histogram;
+    }
+}
