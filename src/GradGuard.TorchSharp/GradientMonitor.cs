@@ -91,9 +91,9 @@ public sealed class GradientMonitor : IDisposable
         if (coarsening != coarseningLogged)
         {
             coarseningLogged = coarsening;
-            foreach (var (instrument, items, groups, scheme) in series.Coarsened)
+            foreach (var (instrument, items, groups, scheme, bound) in series.Coarsened)
             {
-                Log.LayerSeriesCoarsened(logger, ModelName, items, options.MaxPublishedLayers, instrument, groups, scheme);
+                Log.LayerSeriesCoarsened(logger, ModelName, items, bound, instrument, groups, scheme);
             }
         }
 

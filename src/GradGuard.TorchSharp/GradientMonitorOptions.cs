@@ -91,6 +91,13 @@ public sealed class GradientMonitorOptions
     public int MaxPublishedLayers { get; set; } = 500;
 
     /// <summary>
+    /// At most this many weight layers (or blocks) per model publish <c>gradguard.gradient.histogram</c>, whose 51 series
+    /// per weight matrix would otherwise pass OpenTelemetry's 2000 per instrument beyond some 39 layers: beyond it the
+    /// histograms of neighbouring layers are added into blocks, as <see cref="MaxPublishedLayers"/> does for the others.
+    /// </summary>
+    public int MaxPublishedHistogramLayers { get; set; } = 16;
+
+    /// <summary>
     /// Measure ‖Δw‖/‖w‖ of each weight layer for the optimizer step after each collection (<see cref="GradientReport.UpdateRatios"/>):
     /// a copy of at most 4096 elements per layer, held for one step.
     /// </summary>
@@ -156,6 +163,7 @@ public sealed class GradientMonitorOptions
 
         RequireAtLeast(ExplodingGrowthCollections, 1, nameof(ExplodingGrowthCollections));
         RequireAtLeast(MaxPublishedLayers, 1, nameof(MaxPublishedLayers));
+        RequireAtLeast(MaxPublishedHistogramLayers, 1, nameof(MaxPublishedHistogramLayers));
         if (PublishedLayerDepth is { } depth)
         {
             RequireAtLeast(depth, 1, nameof(PublishedLayerDepth));
