@@ -91,11 +91,13 @@ public sealed class GradientMonitorOptions
     public int MaxPublishedLayers { get; set; } = 500;
 
     /// <summary>
-    /// At most this many weight layers (or blocks) per model publish <c>gradguard.gradient.histogram</c>, whose 51 series
-    /// per weight matrix would otherwise pass OpenTelemetry's 2000 per instrument beyond some 39 layers: beyond it the
-    /// histograms of neighbouring layers are added into blocks, as <see cref="MaxPublishedLayers"/> does for the others.
+    /// At most this many weight layers (or blocks) per model publish <c>gradguard.gradient.histogram</c>, 51 series each:
+    /// beyond it the histograms of neighbouring layers are added into blocks, as <see cref="MaxPublishedLayers"/> does for
+    /// the other instruments. 8 layers are 408 series, so four models fit OpenTelemetry's default of 2000 series per
+    /// instrument; to publish more, raise this and the SDK's limit for the instrument with a view
+    /// (<c>AddView(GradGuardMetrics.HistogramInstrument, new MetricStreamConfiguration { CardinalityLimit = ... })</c>).
     /// </summary>
-    public int MaxPublishedHistogramLayers { get; set; } = 16;
+    public int MaxPublishedHistogramLayers { get; set; } = 8;
 
     /// <summary>
     /// Measure ‖Δw‖/‖w‖ of each weight layer for the optimizer step after each collection (<see cref="GradientReport.UpdateRatios"/>):
