@@ -63,8 +63,9 @@ if (commandLine.Parts.Contains("shapes"))
 
 if (commandLine.Parts.Contains("soak"))
 {
-    Console.WriteLine("Soak: 10 000 monitored steps ...");
-    MemorySoak.Run(steps: 10_000, summary);
+    Console.WriteLine("Soak: 10 000 monitored steps, with the default signals and then with every opt-in signal too ...");
+    MemorySoak.Run(steps: 10_000, optIn: false, summary);
+    MemorySoak.Run(steps: 10_000, optIn: true, summary);
 }
 
 if (commandLine.Parts.Contains("analyzers"))

@@ -17,7 +17,7 @@ internal readonly record struct GradientSlots(long Elements, StatisticSlot Norm,
             return new GradientFigures(values[Norm], null, null, null);
         }
 
-        long zeros = Elements - (long)values[nonZero];
+        long zeros = Math.Max(0, Elements - (long)values[nonZero]);
         long[]? histogram = Histogram is { } row
             ? GradientHistogram.Read(values.Segment(row.Entry).Slice(row.Index * GradientHistogram.Bins, GradientHistogram.Bins), zeros)
             : null;
@@ -49,6 +49,9 @@ internal sealed class GradientNorms
 
     /// <summary>A group's concatenation stays below this many elements (4 MB of float32), so it never needs memory of a size that faults pages in anew.</summary>
     private const long MaxGroupElements = 1 << 20;
+
+    /// <summary>Counts up to this are exact in float32.</summary>
+    private const long ExactFloatCount = 1 << 24;
 
     /// <summary>The dimension a row's reductions run over, made once.</summary>
     private static readonly long[] RowElements = { 1 };
@@ -104,11 +107,11 @@ internal sealed class GradientNorms
         int minima = -1, maxima = -1, nonZero = -1, histograms = -1;
         if (distribution)
         {
-            // One read for both ends; the largest |g| is the larger of their magnitudes, taken on the host.
-            var (minimum, maximum) = rows.aminmax(1);
-            minima = statistics.Add(minimum);
-            maxima = statistics.Add(maximum);
-            nonZero = statistics.Add(rows.count_nonzero(RowElements));
+            // amin and amax are vectorised on the CPU (0.04 ms a million elements each, where aminmax and a norm of order
+            // ∞ took 2.3 and 2.7); the largest |g| is the larger of their magnitudes, taken on the host.
+            minima = statistics.Add(rows.amin(RowElements));
+            maxima = statistics.Add(rows.amax(RowElements));
+            nonZero = statistics.Add(NonZeroCounts(rows));
         }
 
         if (histogram)
@@ -122,6 +125,18 @@ internal sealed class GradientNorms
             StatisticSlot? Slot(int entry) => entry < 0 ? null : new StatisticSlot(entry, row);
             slots[members[index]] = new GradientSlots(grouping.Elements(members[index]), new StatisticSlot(norms, row), Slot(minima), Slot(maxima), Slot(nonZero), Slot(histograms));
         }
+    }
+
+    /// <summary>
+    /// Each row's non-zero elements, NaN included, as a sum of signs of magnitudes in one temporary: 0.27 ms a million
+    /// elements on the CPU, where count_nonzero took 1.3. Summed in float32, exact up to 2²⁴ elements a row, and in
+    /// float64 beyond and for float64 gradients.
+    /// </summary>
+    private static Tensor NonZeroCounts(Tensor rows)
+    {
+        using var signs = rows.abs();
+        signs.nan_to_num_(1).sign_();
+        return signs.sum(RowElements, false, rows.dtype == ScalarType.Float64 || rows.size(1) > ExactFloatCount ? ScalarType.Float64 : ScalarType.Float32);
     }
 
     /// <summary>Which gradients share a concatenation, for gradients of the dtypes and sizes it was made for.</summary>
