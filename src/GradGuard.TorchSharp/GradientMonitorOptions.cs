@@ -113,17 +113,19 @@ public sealed class GradientMonitorOptions
 
     /// <summary>
     /// Read each gradient's largest magnitude and its fraction of exactly-zero elements (AUTOTRAINER's dying measure)
-    /// beside its norm (<see cref="ParameterGradient.MaxMagnitude"/>, <see cref="ParameterGradient.ZeroFraction"/>):
-    /// two more reductions per batch of gradients, in the collection's one transfer.
+    /// beside its norm (<see cref="ParameterGradient.MaxMagnitude"/>, <see cref="ParameterGradient.ZeroFraction"/>), in
+    /// the collection's one transfer, and publish them. Off by default: it reads every gradient three more times, on a
+    /// deep MLP several percent of a step when collected at every step (docs/benchmarks.md); with the default
+    /// <see cref="CostBudget"/> the monitor collects less often to pay for it.
     /// </summary>
-    public bool MeasureGradientDistribution { get; set; } = true;
+    public bool MeasureGradientDistribution { get; set; }
 
     /// <summary>
     /// Count each gradient's elements in octave bins of magnitude, from exact zero through 2⁻⁴⁰ ... 2⁸ to above
     /// (<see cref="GradientHistogram"/>, <see cref="ParameterGradient.Histogram"/>), on the device, in the collection's
-    /// one transfer, and publish the weight layers' as <c>gradguard.gradient.histogram</c>. Off by default: it reads and
-    /// writes each gradient three times (docs/benchmarks.md has the cost). Turns <see cref="MeasureGradientDistribution"/>'s
-    /// figures on with it, since its zero bin needs the zero count.
+    /// one transfer, and publish the weight layers' as <c>gradguard.gradient.histogram</c>. Off by default: it passes over
+    /// each gradient some eight times, a third of a deep MLP's step when collected at every step (docs/benchmarks.md).
+    /// Turns <see cref="MeasureGradientDistribution"/> on with it, since its zero bin needs the zero count.
     /// </summary>
     public bool MeasureGradientHistogram { get; set; }
 

@@ -95,11 +95,11 @@ public class GradientDistributionTests
     }
 
     [Fact]
-    public void Without_the_histogram_option_only_the_maximum_and_zero_fraction_are_read_and_with_neither_none()
+    public void By_default_none_is_read_and_the_distribution_option_reads_the_maximum_and_zero_fraction_only()
     {
         using var model = Stack(layers: 2, width: 3);
         using var input = torch.ones(2, 3);
-        using (var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { CollectEvery = 1 }))
+        using (var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { CollectEvery = 1, MeasureGradientDistribution = true }))
         {
             var parameter = TestModels.Step(model, monitor, input).Parameters[0];
             Assert.NotNull(parameter.MaxMagnitude);
@@ -107,7 +107,7 @@ public class GradientDistributionTests
             Assert.Null(parameter.Histogram);
         }
 
-        using (var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { CollectEvery = 1, MeasureGradientDistribution = false }))
+        using (var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { CollectEvery = 1 }))
         {
             var parameter = TestModels.Step(model, monitor, input).Parameters[0];
             Assert.Null(parameter.MaxMagnitude);
