@@ -87,7 +87,8 @@ internal sealed class GradientNorms
         foreach (int single in grouping.Singles)
         {
             var gradient = gradients[single];
-            if (gradient.is_sparse)
+            // Its norm alone is one call on the gradient as it is; the other figures need it as a row (and a dense one).
+            if (!distribution || gradient.is_sparse)
             {
                 slots[single] = new GradientSlots(grouping.Elements(single), new StatisticSlot(statistics.Add(gradient.norm()), -1), null, null, null, null);
                 continue;
