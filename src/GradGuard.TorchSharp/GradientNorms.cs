@@ -6,22 +6,26 @@ namespace GradGuard.TorchSharp;
 /// <summary>Where one statistic lands in the host copy: a scalar entry (<see cref="Index"/> −1) or one value of a segment.</summary>
 internal readonly record struct StatisticSlot(int Entry, int Index);
 
-/// <summary>Where one gradient's figures land in the host copy: its norm, and, when measured, its extremes, its non-zero elements and its histogram's row.</summary>
-internal readonly record struct GradientSlots(long Elements, StatisticSlot Norm, StatisticSlot? Minimum, StatisticSlot? Maximum, StatisticSlot? NonZero, StatisticSlot? Histogram)
+/// <summary>
+/// Where one gradient's figures land in the host copy: its norm, and, when measured, the segment entries of its row's
+/// smallest and largest element, non-zero count and histogram (−1 when not measured), at the norm's row.
+/// </summary>
+internal readonly record struct GradientSlots(long Elements, StatisticSlot Norm, int Minima = -1, int Maxima = -1, int NonZero = -1, int Histograms = -1)
 {
     /// <summary>The gradient's figures from the host copy.</summary>
     public GradientFigures Read(HostStatistics values)
     {
-        if (Minimum is not { } minimum || Maximum is not { } maximum || NonZero is not { } nonZero)
+        if (NonZero < 0)
         {
             return new GradientFigures(values[Norm], null, null, null);
         }
 
-        long zeros = Math.Max(0, Elements - (long)values[nonZero]);
-        long[]? histogram = Histogram is { } row
-            ? GradientHistogram.Read(values.Segment(row.Entry).Slice(row.Index * GradientHistogram.Bins, GradientHistogram.Bins), zeros)
+        int row = Norm.Index;
+        long zeros = Math.Max(0, Elements - (long)values.Segment(NonZero)[row]);
+        long[]? histogram = Histograms >= 0
+            ? GradientHistogram.Read(values.Segment(Histograms).Slice(row * GradientHistogram.Bins, GradientHistogram.Bins), zeros)
             : null;
-        return new GradientFigures(values[Norm], MaxMagnitude(values[minimum], values[maximum]), Elements == 0 ? 0 : (double)zeros / Elements, histogram);
+        return new GradientFigures(values[Norm], MaxMagnitude(values.Segment(Minima)[row], values.Segment(Maxima)[row]), Elements == 0 ? 0 : (double)zeros / Elements, histogram);
     }
 
     /// <summary>The largest |g| from the smallest and largest g, NaN when either is.</summary>
@@ -90,7 +94,7 @@ internal sealed class GradientNorms
             // Its norm alone is one call on the gradient as it is; the other figures need it as a row (and a dense one).
             if (!distribution || gradient.is_sparse)
             {
-                slots[single] = new GradientSlots(grouping.Elements(single), new StatisticSlot(statistics.Add(gradient.norm()), -1), null, null, null, null);
+                slots[single] = new GradientSlots(grouping.Elements(single), new StatisticSlot(statistics.Add(gradient.norm()), -1));
                 continue;
             }
 
@@ -120,11 +124,9 @@ internal sealed class GradientNorms
             histograms = statistics.Add(GradientHistogram.Counts(rows));
         }
 
-        for (int index = 0; index < members.Length; index++)
+        for (int row = 0; row < members.Length; row++)
         {
-            int row = index;
-            StatisticSlot? Slot(int entry) => entry < 0 ? null : new StatisticSlot(entry, row);
-            slots[members[index]] = new GradientSlots(grouping.Elements(members[index]), new StatisticSlot(norms, row), Slot(minima), Slot(maxima), Slot(nonZero), Slot(histograms));
+            slots[members[row]] = new GradientSlots(grouping.Elements(members[row]), new StatisticSlot(norms, row), minima, maxima, nonZero, histograms);
         }
     }
 
