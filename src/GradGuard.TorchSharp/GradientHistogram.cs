@@ -20,6 +20,17 @@ public static class GradientHistogram
     /// <summary>The exponent of the largest finite bound, 2⁸.</summary>
     public const int LargestExponent = 8;
 
+    /// <summary>
+    /// The exponents a magnitude's bin is clamped to: below 2⁻⁴⁰ (zero included) to bin 1, above 2⁸ to the last. Scalars
+    /// held for the process's life, never converted in the call: TorchSharp 0.107 drops a converted Scalar while libtorch
+    /// reads it (<see cref="UnitReductions"/>).
+    /// </summary>
+    private static readonly Scalar LowestBinExponent = ((double)SmallestExponent).ToScalar();
+    private static readonly Scalar HighestBinExponent = ((double)LargestExponent + 1).ToScalar();
+
+    /// <summary>From an exponent k (|g| in (2ᵏ⁻¹, 2ᵏ]) to its bin: 2⁻⁴⁰'s is bin 1.</summary>
+    private static readonly Scalar ExponentToBin = (1.0 - SmallestExponent).ToScalar();
+
     /// <summary>The inclusive upper bound of every bin: 0, 2⁻⁴⁰, 2⁻³⁹, ..., 2⁸, +∞ (51 bins).</summary>
     public static IReadOnlyList<double> UpperBounds { get; } = new[] { 0.0 }
         .Concat(Enumerable.Range(SmallestExponent, LargestExponent - SmallestExponent + 1).Select(exponent => Math.ScaleB(1, exponent)))
@@ -28,13 +39,6 @@ public static class GradientHistogram
 
     /// <summary>How many bins a histogram has.</summary>
     public static int Bins => UpperBounds.Count;
-
-    /// <summary>The exponents a magnitude's bin is clamped to: below 2⁻⁴⁰ (zero included) to bin 1, above 2⁸ to the last.</summary>
-    private static readonly Scalar LowestBinExponent = ((double)SmallestExponent).ToScalar();
-    private static readonly Scalar HighestBinExponent = ((double)LargestExponent + 1).ToScalar();
-
-    /// <summary>From an exponent k (|g| in (2ᵏ⁻¹, 2ᵏ]) to its bin: 2⁻⁴⁰'s is bin 1.</summary>
-    private static readonly Scalar ExponentToBin = (1.0 - SmallestExponent).ToScalar();
 
     /// <summary>
     /// The bin counts of each row of <paramref name="rows"/> (rows × elements), on its device, as one segment of
