@@ -31,7 +31,8 @@ internal sealed class ForwardPassPlan
 
 /// <summary>
 /// Hooks on every module of the model that record the order of calls during armed training passes and measure the
-/// activation sites. On a step that does not collect a hook reads one field and returns. On an armed step a call
+/// activation sites. They are on the modules only while the recorder is armed: on a step that does not collect, the
+/// model runs as if no monitor were attached. On an armed step a call
 /// that the plan expects costs a lookup, and only the calls the plan names compute anything; where the pass stops
 /// matching the plan's pass (a branch, a changed model) the hooks learn it anew from that call on: they keep each
 /// module's output until the next call begins, test whether a functional activation turned one into the other, and
@@ -40,11 +41,13 @@ internal sealed class ForwardPassPlan
 internal sealed class ForwardPassRecorder : IDisposable
 {
     private readonly GradientMonitorOptions options;
-    private readonly List<Action> removeHooks = new();
+    private readonly List<Func<Action>> installers = new();
+    private readonly List<Action> removers = new();
     private ForwardPassPlan plan = ForwardPassPlan.Empty;
     private (DeclaredModule Module, int Call, int Event, Tensor Output)? pending;
     private DeclaredModule? lastWeightLayer;
     private long hookTicks;
+    private bool armed;
 
     public ForwardPassRecorder(ModelStructure structure, GradientMonitorOptions options)
     {
@@ -52,12 +55,41 @@ internal sealed class ForwardPassRecorder : IDisposable
         Pass = new ForwardPass(structure.Modules.Count);
         foreach (var module in structure.Modules)
         {
-            Attach(module);
+            if (Installer(module) is { } install)
+            {
+                installers.Add(install);
+            }
         }
     }
 
-    /// <summary>True while the passes count: before a collecting <see cref="GradientMonitor.Collect"/> call.</summary>
-    public bool Armed { get; set; }
+    /// <summary>
+    /// True while the passes count: before a collecting <see cref="GradientMonitor.Collect"/> call. Arming puts the
+    /// hooks on the modules and disarming takes them off, because TorchSharp's dispatch of a hook that only returns
+    /// still cost about half a microsecond per module call, a few percent of a step on a model of small layers. The
+    /// hooks go back into the slots they left in TorchSharp's hook tables, so they keep their place among the user's.
+    /// </summary>
+    public bool Armed
+    {
+        get => armed;
+        set
+        {
+            if (value == armed)
+            {
+                return;
+            }
+
+            armed = value;
+            if (armed)
+            {
+                installers.ForEach(install => removers.Add(install()));
+            }
+            else
+            {
+                removers.ForEach(remove => remove());
+                removers.Clear();
+            }
+        }
+    }
 
     /// <summary>The latest armed training pass since the last collection.</summary>
     public ForwardPass Pass { get; }
@@ -88,31 +120,39 @@ internal sealed class ForwardPassRecorder : IDisposable
 
     public void Dispose()
     {
-        removeHooks.ForEach(remove => remove());
-        removeHooks.Clear();
+        Armed = false;
+        installers.Clear();
         Reset();
     }
 
     /// <summary>Evaluation passes run under no_grad; only a training forward pass explains the next gradients.</summary>
-    private bool Recording => Armed && torch.is_grad_enabled();
+    private static bool Recording => torch.is_grad_enabled();
 
-    private void Attach(DeclaredModule module)
+    /// <summary>How to put the module's two hooks on it, returning how to take them off; null for a module without call().</summary>
+    private Func<Action>? Installer(DeclaredModule module)
     {
         if (module.Module is nn.Module<Tensor, Tensor> tensorModule)
         {
-            var pre = tensorModule.register_forward_pre_hook((_, input) =>
+            Func<nn.Module<Tensor, Tensor>, Tensor, Tensor> enter = (_, input) =>
             {
                 Enter(module, input);
                 return Unchanged;
-            });
-            var post = tensorModule.register_forward_hook((_, input, output) =>
+            };
+            Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor> exit = (_, input, output) =>
             {
                 Exit(module, input, output);
                 return Unchanged;
-            });
-            removeHooks.Add(pre.remove);
-            removeHooks.Add(post.remove);
-            return;
+            };
+            return () =>
+            {
+                var pre = tensorModule.register_forward_pre_hook(enter);
+                var post = tensorModule.register_forward_hook(exit);
+                return () =>
+                {
+                    pre.remove();
+                    post.remove();
+                };
+            };
         }
 
         // Modules of other arities expose their inputs only through typed hooks of their own signature; the module-level
@@ -122,15 +162,15 @@ internal sealed class ForwardPassRecorder : IDisposable
         var registerPost = type.GetMethod("register_forward_hook", new[] { typeof(Action<nn.Module>) });
         if (registerPre is null || registerPost is null)
         {
-            return;
+            return null;
         }
 
-        foreach (var (register, hook) in new[] { (registerPre, (Action<nn.Module>)(_ => Enter(module, null))), (registerPost, _ => Exit(module, null, null)) })
+        var hooks = new (MethodInfo Register, Action<nn.Module> Hook)[] { (registerPre, _ => Enter(module, null)), (registerPost, _ => Exit(module, null, null)) };
+        return () =>
         {
-            object remover = register.Invoke(module.Module, new object[] { hook })!;
-            var remove = remover.GetType().GetMethod("remove", BindingFlags.Public | BindingFlags.Instance, Type.EmptyTypes)!;
-            removeHooks.Add(() => remove.Invoke(remover, null));
-        }
+            var registered = hooks.Select(hook => hook.Register.Invoke(module.Module, new object[] { hook.Hook })!).ToList();
+            return () => registered.ForEach(remover => remover.GetType().GetMethod("remove", BindingFlags.Public | BindingFlags.Instance, Type.EmptyTypes)!.Invoke(remover, null));
+        };
     }
 
     /// <summary>TorchSharp keeps a module's input and output when a hook returns null.</summary>

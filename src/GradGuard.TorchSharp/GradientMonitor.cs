@@ -39,8 +39,8 @@ public sealed class GradientMonitor : IDisposable
     private Tensor? pendingPreClipTotalNorm;
     private Tensor? pendingLoss;
     private long collectCalls;
-    private long previousCallStarted;
-    private long previousCallTicks;
+    private long previousCallEnded;
+    private long ticksSinceTimedCollection;
     private volatile GradientReport? lastReport;
     private bool disposed;
 
@@ -148,15 +148,17 @@ public sealed class GradientMonitor : IDisposable
         ObjectDisposedException.ThrowIf(disposed, this);
         long started = Stopwatch.GetTimestamp();
         long hookTicks = recorder.TakeHookTicks();
-        signals.StepTaken();
         if (collectCalls > 0)
         {
-            cadence.StepTimed(Seconds(started - previousCallStarted - previousCallTicks - hookTicks));
+            cadence.StepTimed(Seconds(started - previousCallEnded - hookTicks));
         }
 
+        ticksSinceTimedCollection += hookTicks;
+        long uncountedFrom = started;
         collectCalls++;
         try
         {
+            signals.StepTaken();
             if (!cadence.Collects(collectCalls))
             {
                 DiscardPreClipTotalNorm();
@@ -176,14 +178,20 @@ public sealed class GradientMonitor : IDisposable
             signals.Collected(report);
             lastReport = report;
             Publish(report);
-            ChooseCadence(report.Step, Seconds(hookTicks + Stopwatch.GetTimestamp() - started));
+            // A collection costs everything the monitor did since the one before: this call, the calls that did not
+            // collect (the update ratio's norms, re-arming the hooks) and the hooks. What is left of this call (taking
+            // the hooks off) counts towards the next one.
+            long now = Stopwatch.GetTimestamp();
+            ChooseCadence(report.Step, Seconds(ticksSinceTimedCollection + now - started));
+            ticksSinceTimedCollection = 0;
+            uncountedFrom = now;
             return report;
         }
         finally
         {
             recorder.Armed = cadence.Collects(collectCalls + 1);
-            previousCallStarted = started;
-            previousCallTicks = Stopwatch.GetTimestamp() - started;
+            previousCallEnded = Stopwatch.GetTimestamp();
+            ticksSinceTimedCollection += previousCallEnded - uncountedFrom;
         }
     }
 
