@@ -47,6 +47,7 @@ internal sealed class ForwardPassRecorder : IDisposable
     private (DeclaredModule Module, int Call, int Event, Tensor Output)? pending;
     private DeclaredModule? lastWeightLayer;
     private long hookTicks;
+    private long hookBytes;
     private bool armed;
 
     public ForwardPassRecorder(ModelStructure structure, GradientMonitorOptions options)
@@ -99,12 +100,12 @@ internal sealed class ForwardPassRecorder : IDisposable
     /// <summary>Told of every call of a module with a tensor input and output as it returns during an armed training pass, with its call number.</summary>
     public Action<DeclaredModule, int, Tensor, Tensor>? CallReturned { get; set; }
 
-    /// <summary>The time the hooks spent recording and measuring since the last call, in <see cref="Stopwatch"/> ticks; resets it.</summary>
-    public long TakeHookTicks()
+    /// <summary>The time the hooks spent recording and measuring since the last call, in <see cref="Stopwatch"/> ticks, and the managed bytes they allocated; resets both.</summary>
+    public (long Ticks, long Bytes) TakeHookWork()
     {
-        long ticks = hookTicks;
-        hookTicks = 0;
-        return ticks;
+        var work = (hookTicks, hookBytes);
+        (hookTicks, hookBytes) = (0, 0);
+        return work;
     }
 
     /// <summary>Keeps the plan learned from a collected pass for the passes to come.</summary>
@@ -183,7 +184,7 @@ internal sealed class ForwardPassRecorder : IDisposable
             return;
         }
 
-        long started = Stopwatch.GetTimestamp();
+        var started = HookStarted();
         if (Pass.StartsAnother(module))
         {
             Reset();
@@ -195,7 +196,7 @@ internal sealed class ForwardPassRecorder : IDisposable
             ResolvePending(module.Activation is not null, input);
         }
 
-        hookTicks += Stopwatch.GetTimestamp() - started;
+        HookEnded(started);
     }
 
     private void Exit(DeclaredModule module, Tensor? input, Tensor? output)
@@ -205,9 +206,17 @@ internal sealed class ForwardPassRecorder : IDisposable
             return;
         }
 
-        long started = Stopwatch.GetTimestamp();
+        var started = HookStarted();
         Record(module, input, output);
-        hookTicks += Stopwatch.GetTimestamp() - started;
+        HookEnded(started);
+    }
+
+    private static (long Ticks, long Bytes) HookStarted() => (Stopwatch.GetTimestamp(), GC.GetAllocatedBytesForCurrentThread());
+
+    private void HookEnded((long Ticks, long Bytes) started)
+    {
+        hookTicks += Stopwatch.GetTimestamp() - started.Ticks;
+        hookBytes += GC.GetAllocatedBytesForCurrentThread() - started.Bytes;
     }
 
     private void Record(DeclaredModule module, Tensor? input, Tensor? output)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
@@ -38,9 +37,8 @@ public sealed class GradientMonitor : IDisposable
     private string coarseningLogged = "";
     private Tensor? pendingPreClipTotalNorm;
     private Tensor? pendingLoss;
+    private readonly MonitorClock clock = new();
     private long collectCalls;
-    private long previousCallEnded;
-    private long ticksSinceTimedCollection;
     private volatile GradientReport? lastReport;
     private bool disposed;
 
@@ -146,15 +144,12 @@ public sealed class GradientMonitor : IDisposable
     private GradientReport? CollectStep()
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        long started = Stopwatch.GetTimestamp();
-        long hookTicks = recorder.TakeHookTicks();
-        if (collectCalls > 0)
+        var (hookTicks, hookBytes) = recorder.TakeHookWork();
+        if (clock.CallStarted(MonitorClock.Reading.Now(), hookTicks, hookBytes) is { } step)
         {
-            cadence.StepTimed(Seconds(started - previousCallEnded - hookTicks));
+            cadence.StepTimed(step);
         }
 
-        ticksSinceTimedCollection += hookTicks;
-        long uncountedFrom = started;
         collectCalls++;
         try
         {
@@ -178,20 +173,13 @@ public sealed class GradientMonitor : IDisposable
             signals.Collected(report);
             lastReport = report;
             Publish(report);
-            // A collection costs everything the monitor did since the one before: this call, the calls that did not
-            // collect (the update ratio's norms, re-arming the hooks) and the hooks. What is left of this call (taking
-            // the hooks off) counts towards the next one.
-            long now = Stopwatch.GetTimestamp();
-            ChooseCadence(report.Step, Seconds(ticksSinceTimedCollection + now - started));
-            ticksSinceTimedCollection = 0;
-            uncountedFrom = now;
+            ChooseCadence(report.Step, clock.CollectionTimed(MonitorClock.Reading.Now()));
             return report;
         }
         finally
         {
             recorder.Armed = cadence.Collects(collectCalls + 1);
-            previousCallEnded = Stopwatch.GetTimestamp();
-            ticksSinceTimedCollection += previousCallEnded - uncountedFrom;
+            clock.CallEnded(MonitorClock.Reading.Now());
         }
     }
 
@@ -249,8 +237,6 @@ public sealed class GradientMonitor : IDisposable
         signals.Dispose();
         DiscardPreClipTotalNorm();
     }
-
-    private static double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;
 
     /// <summary>Times the collection that just ended into the cadence, and says when that changed it.</summary>
     private void ChooseCadence(long step, double seconds)

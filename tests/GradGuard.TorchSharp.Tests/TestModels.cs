@@ -1,3 +1,5 @@
+using System.Collections;
+using System.Reflection;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -32,6 +34,24 @@ internal static class TestModels
         var loss = nn.functional.mse_loss(output, torch.zeros_like(output));
         loss.backward();
         return monitor.Collect() ?? throw new InvalidOperationException("The step was not collected.");
+    }
+
+    /// <summary>TorchSharp keeps forward hooks in protected dictionaries, typed and module-level; their sizes are the only outside view of them.</summary>
+    public static (int Before, int After) HookCounts(nn.Module module) =>
+        (Count(module, "pre_hooks") + Count(module, "module_pre_hooks"), Count(module, "post_hooks") + Count(module, "module_post_hooks"));
+
+    private static int Count(nn.Module module, string dictionary)
+    {
+        for (var type = module.GetType(); type is not null; type = type.BaseType)
+        {
+            var field = type.GetField(dictionary, BindingFlags.NonPublic | BindingFlags.Instance);
+            if (field is not null)
+            {
+                return ((ICollection)field.GetValue(module)!).Count;
+            }
+        }
+
+        throw new InvalidOperationException($"TorchSharp no longer keeps forward hooks in '{dictionary}'; update the test.");
     }
 }
 
