@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -41,8 +40,7 @@ internal sealed class ForwardPassPlan
 internal sealed class ForwardPassRecorder : IDisposable
 {
     private readonly GradientMonitorOptions options;
-    private readonly List<Func<Action>> installers = new();
-    private readonly List<Action> removers = new();
+    private readonly List<ModuleHooks> hooks = new();
     private ForwardPassPlan plan = ForwardPassPlan.Empty;
     private (DeclaredModule Module, int Call, int Event, Tensor Output)? pending;
     private DeclaredModule? lastWeightLayer;
@@ -56,18 +54,17 @@ internal sealed class ForwardPassRecorder : IDisposable
         Pass = new ForwardPass(structure.Modules.Count);
         foreach (var module in structure.Modules)
         {
-            if (Installer(module) is { } install)
+            if (HooksOf(module) is { } moduleHooks)
             {
-                installers.Add(install);
+                hooks.Add(moduleHooks);
             }
         }
     }
 
     /// <summary>
     /// True while the passes count: before a collecting <see cref="GradientMonitor.Collect"/> call. Arming puts the
-    /// hooks on the modules and disarming takes them off, because TorchSharp's dispatch of a hook that only returns
-    /// still cost about half a microsecond per module call, a few percent of a step on a model of small layers. The
-    /// hooks go back into the slots they left in TorchSharp's hook tables, so they keep their place among the user's.
+    /// hooks on the modules and disarming takes them off, so that a pass the monitor does not collect runs as if no
+    /// monitor were attached (<see cref="ModuleHooks"/>).
     /// </summary>
     public bool Armed
     {
@@ -80,14 +77,16 @@ internal sealed class ForwardPassRecorder : IDisposable
             }
 
             armed = value;
-            if (armed)
+            foreach (var moduleHooks in hooks)
             {
-                installers.ForEach(install => removers.Add(install()));
-            }
-            else
-            {
-                removers.ForEach(remove => remove());
-                removers.Clear();
+                if (armed)
+                {
+                    moduleHooks.PutOn();
+                }
+                else
+                {
+                    moduleHooks.TakeOff();
+                }
             }
         }
     }
@@ -122,57 +121,28 @@ internal sealed class ForwardPassRecorder : IDisposable
     public void Dispose()
     {
         Armed = false;
-        installers.Clear();
+        hooks.Clear();
         Reset();
     }
 
     /// <summary>Evaluation passes run under no_grad; only a training forward pass explains the next gradients.</summary>
     private static bool Recording => torch.is_grad_enabled();
 
-    /// <summary>How to put the module's two hooks on it, returning how to take them off; null for a module without call().</summary>
-    private Func<Action>? Installer(DeclaredModule module)
-    {
-        if (module.Module is nn.Module<Tensor, Tensor> tensorModule)
-        {
-            Func<nn.Module<Tensor, Tensor>, Tensor, Tensor> enter = (_, input) =>
+    /// <summary>The module's two hooks; null for a module without call().</summary>
+    private ModuleHooks? HooksOf(DeclaredModule module) => module.Module is nn.Module<Tensor, Tensor> tensorModule
+        ? ModuleHooks.Typed(
+            tensorModule,
+            (_, input) =>
             {
                 Enter(module, input);
                 return Unchanged;
-            };
-            Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor> exit = (_, input, output) =>
+            },
+            (_, input, output) =>
             {
                 Exit(module, input, output);
                 return Unchanged;
-            };
-            return () =>
-            {
-                var pre = tensorModule.register_forward_pre_hook(enter);
-                var post = tensorModule.register_forward_hook(exit);
-                return () =>
-                {
-                    pre.remove();
-                    post.remove();
-                };
-            };
-        }
-
-        // Modules of other arities expose their inputs only through typed hooks of their own signature; the module-level
-        // hooks every HookableModule has are enough to place their calls. ModuleList and the like have no call() at all.
-        var type = module.Module.GetType();
-        var registerPre = type.GetMethod("register_forward_pre_hook", new[] { typeof(Action<nn.Module>) });
-        var registerPost = type.GetMethod("register_forward_hook", new[] { typeof(Action<nn.Module>) });
-        if (registerPre is null || registerPost is null)
-        {
-            return null;
-        }
-
-        var hooks = new (MethodInfo Register, Action<nn.Module> Hook)[] { (registerPre, _ => Enter(module, null)), (registerPost, _ => Exit(module, null, null)) };
-        return () =>
-        {
-            var registered = hooks.Select(hook => hook.Register.Invoke(module.Module, new object[] { hook.Hook })!).ToList();
-            return () => registered.ForEach(remover => remover.GetType().GetMethod("remove", BindingFlags.Public | BindingFlags.Instance, Type.EmptyTypes)!.Invoke(remover, null));
-        };
-    }
+            })
+        : ModuleHooks.ModuleLevel(module.Module, _ => Enter(module, null), _ => Exit(module, null, null));
 
     /// <summary>TorchSharp keeps a module's input and output when a hook returns null.</summary>
     private static Tensor Unchanged => null!;

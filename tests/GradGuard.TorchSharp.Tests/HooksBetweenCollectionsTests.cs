@@ -68,6 +68,35 @@ public class HooksBetweenCollectionsTests
     }
 
     [Fact]
+    public void A_recurrent_layers_module_level_hooks_come_off_and_back_on_and_its_call_is_still_seen()
+    {
+        torch.manual_seed(3);
+        using var model = new RecurrentRegressor();
+        var lstm = model.children().OfType<LSTM>().Single();
+        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { CollectEvery = 2 });
+        using var input = torch.randn(4, 5, 3);
+
+        var hooks = new List<(int, int)>();
+        var reports = new List<GradientReport?>();
+        for (int call = 0; call < 3; call++)
+        {
+            using var scope = torch.NewDisposeScope();
+            model.zero_grad();
+            model.call(input).sum().backward();
+            reports.Add(monitor.Collect());
+            hooks.Add(TestModels.HookCounts(lstm));
+        }
+
+        Assert.Equal(new[] { (0, 0), (1, 1), (0, 0) }, hooks);
+        Assert.Null(reports[1]);
+        Assert.All(new[] { reports[0]!, reports[2]! }, report =>
+        {
+            Assert.False(report.OrderInferred);
+            Assert.Equal(new[] { "lstm", "head" }, report.Parameters.Select(parameter => parameter.Layer).Distinct());
+        });
+    }
+
+    [Fact]
     public void Steps_collected_every_third_call_report_what_a_monitor_hooked_at_every_pass_reports()
     {
         AssertCollectedStepsAgree(() => new DeclaredBackwards(), 8);

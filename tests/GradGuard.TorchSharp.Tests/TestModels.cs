@@ -96,6 +96,21 @@ internal sealed class SharedLayerNetwork : nn.Module<Tensor, Tensor>
     }
 }
 
+/// <summary>An LSTM over the sequence and a linear head on its last output.</summary>
+internal sealed class RecurrentRegressor : nn.Module<Tensor, Tensor>
+{
+    private readonly LSTM lstm = nn.LSTM(3, 8, batchFirst: true);
+    private readonly Linear head = nn.Linear(8, 1);
+
+    public RecurrentRegressor() : base(nameof(RecurrentRegressor)) => RegisterComponents();
+
+    public override Tensor forward(Tensor input)
+    {
+        var (output, _, _) = lstm.call(input);
+        return head.call(output.select(1, -1));
+    }
+}
+
 /// <summary>Keeps every log entry with its structured properties and its formatted message.</summary>
 internal sealed class RecordingLogger : ILogger
 {
