@@ -44,7 +44,7 @@ internal sealed class UpdateRatios : IDisposable
         var weights = report.WeightGradients
             .Where(weight => double.IsFinite(weight.Norm))
             .Select((weight, position) => (Weight: (position, weight), Tensor: (Tensor)parameters[(weight.Layer, weight.Parameter)].Tensor));
-        foreach (var shape in weights.GroupBy(entry => (entry.Tensor.dtype, entry.Tensor.device.ToString(), string.Join('x', entry.Tensor.shape))))
+        foreach (var shape in weights.GroupBy(entry => (entry.Tensor.dtype, entry.Tensor.device_type, entry.Tensor.device_index, string.Join('x', entry.Tensor.shape))))
         {
             long elements = shape.First().Tensor.numel();
             long stride = elements <= SampledElements ? 1 : ((elements + SampledElements - 1) / SampledElements) | 1;
