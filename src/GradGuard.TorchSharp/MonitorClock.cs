@@ -43,7 +43,8 @@ internal sealed class MonitorClock
         double collectorShare = 0;
         if (lastCollection is { } last && now.ProcessBytes > last.ProcessBytes)
         {
-            collectorShare = (now.Paused - last.Paused).TotalSeconds * Math.Min(1, (double)bytes / (now.ProcessBytes - last.ProcessBytes));
+            // Clamped: a training loop that calls Collect() from another thread than the last time reads another thread's count.
+            collectorShare = (now.Paused - last.Paused).TotalSeconds * Math.Clamp((double)bytes / (now.ProcessBytes - last.ProcessBytes), 0, 1);
         }
 
         double seconds = Seconds(ticks) + collectorShare;
