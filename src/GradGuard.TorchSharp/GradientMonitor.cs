@@ -16,7 +16,8 @@ namespace GradGuard.TorchSharp;
 /// </code>
 /// TorchSharp has no backward hooks, so gradients are read from <c>.grad</c> at that call. Forward hooks, which fire
 /// when modules are invoked through <c>call()</c>, record the order in which the pass ran its layers and reduce the
-/// activation at every call site; modules called through <c>forward()</c> are placed by declaration order instead.
+/// activation at every call site; modules called through <c>forward()</c> are placed by declaration order instead. The
+/// hooks are on the modules only for the passes before a collecting call.
 /// By default the monitor chooses which calls collect so that it takes at most 1% of training time
 /// (<see cref="GradientMonitorOptions.CostBudget"/>); <see cref="GradientMonitorOptions.CollectEvery"/> fixes the cadence.
 /// </summary>
