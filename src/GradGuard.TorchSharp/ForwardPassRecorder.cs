@@ -277,19 +277,17 @@ internal sealed class ForwardPassRecorder : IDisposable
     {
         var statistics = Pass.Statistics;
         long unitDimension = UnitReductions.UnitDimension(measured, lastWeightLayer?.Units, options.UnitDimension);
-        var probe = new SiteProbe
+        // One object per probe, not one completed with `with`: a deep model's pass makes hundreds.
+        bool saturating = kind == ActivationKind.Saturating;
+        return new SiteProbe
         {
             Role = role, Module = module, Call = call, Event = @event, FeedingLayer = lastWeightLayer, Kind = kind,
             Units = UnitReductions.Units(measured, unitDimension),
             Elements = measured.numel(),
+            SaturatedSlot = saturating ? statistics.Add(UnitReductions.SaturatedElements(measured, options.SaturationThreshold)) : -1,
+            UnitMaximaEntry = saturating ? -1 : Queued(UnitReductions.PerUnitMaximum(measured, unitDimension)),
+            NonPositiveSlot = !saturating && options.DyingMeasure == DyingMeasure.NonPositiveOutputs ? statistics.Add(UnitReductions.NonPositiveElements(measured)) : -1,
         };
-        return kind == ActivationKind.Saturating
-            ? probe with { SaturatedSlot = statistics.Add(UnitReductions.SaturatedElements(measured, options.SaturationThreshold)) }
-            : probe with
-            {
-                UnitMaximaEntry = Queued(UnitReductions.PerUnitMaximum(measured, unitDimension)),
-                NonPositiveSlot = options.DyingMeasure == DyingMeasure.NonPositiveOutputs ? statistics.Add(UnitReductions.NonPositiveElements(measured)) : -1,
-            };
     }
 
     private SiteProbe CandidateProbe(DeclaredModule module, int call, int @event, Tensor output, Tensor nextInput) =>
