@@ -84,7 +84,7 @@ internal static class MonitorAttribution
 
             (collected is not null ? measuredHooks : skippedHooks).Add(hooks);
             (collected is not null ? collect : skippedCollect).Add(collecting);
-            // A measured pass and the skipped one before it: the difference of the passes is what the hooks allocated.
+            // A measured pass and the skipped one after it: the difference of the two passes is what the hooks allocated.
             allocated.Add(collected is not null ? passAllocated + collectAllocated : collectAllocated - passAllocated);
         }
 
