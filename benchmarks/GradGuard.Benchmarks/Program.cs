@@ -43,9 +43,12 @@ if (commandLine.Parts.Contains("monitor"))
 
 if (commandLine.Parts.Contains("signals"))
 {
-    Console.WriteLine("Signals: what the update ratio, the loss and the NaN origin each add to a collected step ...");
+    Console.WriteLine("Signals: what the update ratio, the loss, the NaN origin, the gradient distribution and histogram each add to a collected step ...");
     SignalCost.Run(Workload.DeepMlp, "mlp", rounds: commandLine.Full ? 40 : 15, summary);
     SignalCost.Run(Workload.SmallConvNet, "convnet", rounds: commandLine.Full ? 60 : 25, summary);
+    // Steps of 0.2 and 6 ms, where the signals' TorchSharp calls, not the bytes they read, are the cost.
+    SignalCost.Run(Workload.TinyMlp, "tiny", rounds: commandLine.Full ? 2000 : 500, summary);
+    SignalCost.Run(Workload.DeepNarrow64, "deep64", rounds: commandLine.Full ? 200 : 60, summary);
 }
 
 if (commandLine.Parts.Contains("costs"))
@@ -60,8 +63,9 @@ if (commandLine.Parts.Contains("shapes"))
 
 if (commandLine.Parts.Contains("soak"))
 {
-    Console.WriteLine("Soak: 10 000 monitored steps ...");
-    MemorySoak.Run(steps: 10_000, summary);
+    Console.WriteLine("Soak: 10 000 monitored steps, with the default signals and then with every opt-in signal too ...");
+    MemorySoak.Run(steps: 10_000, optIn: false, summary);
+    MemorySoak.Run(steps: 10_000, optIn: true, summary);
 }
 
 if (commandLine.Parts.Contains("analyzers"))

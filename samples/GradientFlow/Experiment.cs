@@ -32,7 +32,8 @@ public static class Experiment
         using var targets = torch.randn(settings.Batch, settings.Width);
         using var model = configuration.Build(settings.Width);
         using var optimizer = torch.optim.SGD(model.parameters(), settings.LearningRate);
-        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { ModelName = configuration.Name, CollectEvery = settings.CollectEvery }, logger);
+        // The histogram is opt-in for its cost; this small run can afford it, and the report draws it.
+        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { ModelName = configuration.Name, CollectEvery = settings.CollectEvery, MeasureGradientHistogram = true }, logger);
 
         var history = new List<GradientReport>();
         for (int step = 0; step < settings.Steps; step++)

@@ -8,7 +8,9 @@ namespace GradientFlow;
 /// The <c>--report</c> page: one self-contained HTML file, Apache ECharts and the data inlined, that draws per
 /// configuration a layer × step heatmap of log gradient norm, the first- and last-layer norms over the steps, and the
 /// dead (ReLU) or saturated (sigmoid) fraction of every activation layer: the pictures the literature uses to explain
-/// vanishing gradients. Below them, each layer's update ratio (‖Δw‖/‖w‖ of every optimizer step) and the loss.
+/// vanishing gradients. Below them, each layer's update ratio (‖Δw‖/‖w‖ of every optimizer step) and the loss, then
+/// the weight gradients' distribution: one layer's magnitude histogram over the steps (any layer, chosen on the page),
+/// and every layer's zero fraction and largest magnitude.
 /// </summary>
 public static class GradientFlowReport
 {
@@ -19,7 +21,7 @@ public static class GradientFlowReport
 
     public static void Write(string path, ExperimentSettings settings, IEnumerable<ExperimentResult> results)
     {
-        var data = new ReportData(settings, results.Select(Describe).ToList());
+        var data = new ReportData(settings, GradientHistogram.UpperBounds.Select(BoundLabel).ToList(), results.Select(Describe).ToList());
         // The serializer escapes '<', so no layer name can close the script element that holds the data.
         string html = Resource("report.html")
             .Replace(ChartLibraryPlaceholder, Resource("echarts.min.js"), StringComparison.Ordinal)
@@ -57,11 +59,14 @@ public static class GradientFlowReport
             history.Select(report => ByName(sites, report.Activations, site => site.Layer, AffectedFraction)).ToList(),
             history.Select(report => ByName(layers, report.UpdateRatios, ratio => ratio.Layer, ratio => Finite(ratio.Ratio))).ToList(),
             history.Select(report => report.Loss is { } loss ? Finite(loss) : null).ToList(),
+            history.Select(report => ByName(layers, report.WeightGradients, weight => weight.Layer, weight => weight.ZeroFraction)).ToList(),
+            history.Select(report => ByName(layers, report.WeightGradients, weight => weight.Layer, weight => weight.MaxMagnitude is { } max ? Finite(max) : null)).ToList(),
+            history.Select(report => ByName(layers, report.WeightGradients, weight => weight.Layer, weight => weight.Histogram)).ToList(),
             result.Diagnoses.Select(diagnosis => diagnosis.Message).ToList());
     }
 
     /// <summary>One value per name, in the order of <paramref name="names"/>; null where the step had none.</summary>
-    private static List<double?> ByName<T>(IReadOnlyList<string> names, IEnumerable<T> items, Func<T, string> name, Func<T, double?> value)
+    private static List<TValue?> ByName<T, TValue>(IReadOnlyList<string> names, IEnumerable<T> items, Func<T, string> name, Func<T, TValue?> value)
     {
         var byName = items.GroupBy(name).ToDictionary(group => group.Key, group => value(group.First()));
         return names.Select(entry => byName.GetValueOrDefault(entry)).ToList();
@@ -75,6 +80,14 @@ public static class GradientFlowReport
         _ => activation.WithoutGradientFraction,
     };
 
+    /// <summary>A histogram row's label: its inclusive upper bound as a power of two.</summary>
+    private static string BoundLabel(double bound) => bound switch
+    {
+        0 => "0",
+        double.PositiveInfinity => $"> 2^{GradientHistogram.LargestExponent}",
+        _ => $"≤ 2^{Math.ILogB(bound)}",
+    };
+
     /// <summary>JSON has no NaN or infinity; the page shows a missing value instead.</summary>
     private static double? Finite(double value) => double.IsFinite(value) ? value : null;
 
@@ -86,7 +99,7 @@ public static class GradientFlowReport
         return reader.ReadToEnd();
     }
 
-    private sealed record ReportData(ExperimentSettings Settings, IReadOnlyList<ConfigurationData> Configurations);
+    private sealed record ReportData(ExperimentSettings Settings, IReadOnlyList<string> HistogramBins, IReadOnlyList<ConfigurationData> Configurations);
 
     private sealed record ConfigurationData(
         string Name,
@@ -103,5 +116,8 @@ public static class GradientFlowReport
         IReadOnlyList<IReadOnlyList<double?>> ActivationFractions,
         IReadOnlyList<IReadOnlyList<double?>> UpdateRatios,
         IReadOnlyList<double?> Losses,
+        IReadOnlyList<IReadOnlyList<double?>> ZeroFractions,
+        IReadOnlyList<IReadOnlyList<double?>> MaxMagnitudes,
+        IReadOnlyList<IReadOnlyList<IReadOnlyList<long>?>> Histograms,
         IReadOnlyList<string> Diagnoses);
 }

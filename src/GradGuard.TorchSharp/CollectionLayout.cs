@@ -27,7 +27,7 @@ internal sealed class CollectionLayout
     /// <summary>Every parameter with a gradient, with its layer, in forward order (layers that did not run last).</summary>
     public IReadOnlyList<(PlacedLayer Layer, TrackedParameter Parameter)> Parameters { get; }
 
-    /// <summary>Their norms, in as few calls as their shapes allow.</summary>
+    /// <summary>Their norms and the figures the options ask for, in as few calls as their shapes allow.</summary>
     public GradientNorms Norms { get; }
 
     public IReadOnlyList<string> SkippedParameters { get; }
@@ -43,7 +43,7 @@ internal sealed class CollectionLayout
             .SelectMany(layer => layer.Module.Parameters.Where(parameter => presence[parameter.Index]).Select(parameter => (layer, parameter)))
             .ToList();
         var skipped = structure.Parameters.Where(parameter => !presence[parameter.Index]).Select(parameter => parameter.DisplayName).ToList();
-        return new CollectionLayout(order, presence, parameters, new GradientNorms(options.BatchedGradientElements), skipped);
+        return new CollectionLayout(order, presence, parameters, new GradientNorms(options), skipped);
     }
 
     /// <summary>True when exactly the parameters this layout was made for have gradients.</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Globalization;
 
 namespace GradGuard.TorchSharp;
 
@@ -24,6 +25,18 @@ public static class GradGuardMetrics
 
     /// <summary>Gauge of each parameter's gradient L2 norm.</summary>
     public const string GradientNormInstrument = "gradguard.gradient.norm";
+
+    /// <summary>Gauge of each parameter's largest gradient magnitude, max |g|.</summary>
+    public const string MaxMagnitudeInstrument = "gradguard.gradient.max_abs";
+
+    /// <summary>Gauge of the fraction of each parameter's gradient elements that are exactly zero (AUTOTRAINER's dying measure).</summary>
+    public const string ZeroFractionInstrument = "gradguard.gradient.zero_fraction";
+
+    /// <summary>
+    /// Gauge of each weight layer's gradient magnitude distribution: per bin, the fraction of its elements with |g| at most
+    /// the bin's upper bound (attribute <see cref="BucketBoundAttribute"/>), cumulative as a Prometheus histogram's buckets.
+    /// </summary>
+    public const string HistogramInstrument = "gradguard.gradient.histogram";
 
     /// <summary>Gauge of the L2 norm over all gradients.</summary>
     public const string TotalNormInstrument = "gradguard.gradient.total_norm";
@@ -79,6 +92,13 @@ public static class GradGuardMetrics
     /// <summary>Attribute telling how an activation site was observed: <c>forward_hook</c>, <c>functional_call</c> or <c>weight_gradient</c>.</summary>
     public const string SourceAttribute = "gradguard.activation.source";
 
+    /// <summary>
+    /// Attribute giving a <see cref="HistogramInstrument"/> bin's inclusive upper bound (<c>0</c>, <c>9.094947017729282E-13</c>,
+    /// ..., <c>256</c>, <c>+Inf</c>). Spelled <c>le</c>, as Prometheus spells a bucket's bound, so that Grafana's heatmap
+    /// format and <c>histogram_quantile</c> read the series as they read a histogram's buckets.
+    /// </summary>
+    public const string BucketBoundAttribute = "le";
+
     /// <summary>Attribute naming the diagnosed problem.</summary>
     public const string ProblemAttribute = "gradguard.problem";
 
@@ -92,6 +112,9 @@ public static class GradGuardMetrics
     public const string OrderAttribute = "gradguard.order";
 
     private static readonly ConcurrentDictionary<GradientMonitor, byte> LiveMonitors = new();
+    private static readonly string[] BucketBounds = GradientHistogram.UpperBounds
+        .Select(bound => double.IsPositiveInfinity(bound) ? "+Inf" : bound.ToString("R", CultureInfo.InvariantCulture))
+        .ToArray();
     private static readonly Meter Meter = new(MeterName, typeof(GradGuardMetrics).Assembly.GetName().Version?.ToString());
 
     private static readonly Counter<long> Collections = Meter.CreateCounter<long>(
@@ -107,6 +130,12 @@ public static class GradGuardMetrics
     {
         Meter.CreateObservableGauge(GradientNormInstrument, () => Observe(ParameterNorms), null,
             "L2 norm of each parameter's gradient at the last collection.");
+        Meter.CreateObservableGauge(MaxMagnitudeInstrument, () => Observe(MaxMagnitudes), null,
+            "Largest magnitude |g| of each parameter's gradient at the last collection.");
+        Meter.CreateObservableGauge(ZeroFractionInstrument, () => Observe(ZeroFractions), "1",
+            "Fraction of each parameter's gradient elements that were exactly zero at the last collection.");
+        Meter.CreateObservableGauge(HistogramInstrument, () => Observe(Histograms), "1",
+            "Fraction of each weight layer's gradient elements with magnitude at most the bound le, at the last collection (cumulative, octave bins 2^-40 to 2^8).");
         Meter.CreateObservableGauge(TotalNormInstrument, () => Observe(TotalNorm), null,
             "L2 norm over all gradients at the last collection.");
         Meter.CreateObservableGauge(PreClipTotalNormInstrument, () => Observe(PreClipTotalNorm), null,
@@ -235,14 +264,42 @@ public static class GradGuardMetrics
             .ToList();
 
     private static IEnumerable<Measurement<double>> ParameterNorms(string model, PublishedSeries published) =>
-        published.Norms.Select(norm => new Measurement<double>(norm.Norm, new TagList
+        published.Norms.Select(norm => new Measurement<double>(norm.Norm, ParameterTags(model, norm)));
+
+    private static IEnumerable<Measurement<double>> MaxMagnitudes(string model, PublishedSeries published) =>
+        published.Norms.Where(norm => norm.MaxMagnitude is not null).Select(norm => new Measurement<double>(norm.MaxMagnitude!.Value, ParameterTags(model, norm)));
+
+    private static IEnumerable<Measurement<double>> ZeroFractions(string model, PublishedSeries published) =>
+        published.Norms.Where(norm => norm.ZeroFraction is not null).Select(norm => new Measurement<double>(norm.ZeroFraction!.Value, ParameterTags(model, norm)));
+
+    private static TagList ParameterTags(string model, PublishedNorm norm) => new()
+    {
+        { ModelAttribute, model },
+        { LayerAttribute, norm.Layer },
+        { LayerIndexAttribute, norm.LayerIndex },
+        { ParameterAttribute, norm.Parameter },
+        { OrderAttribute, OrderName(norm.OrderInferred) },
+    };
+
+    /// <summary>Cumulative, as Prometheus buckets are: a gauge per bound, so each scrape shows the last collection's distribution, not a running total.</summary>
+    private static IEnumerable<Measurement<double>> Histograms(string model, PublishedSeries published) =>
+        published.Histograms.SelectMany(histogram =>
         {
-            { ModelAttribute, model },
-            { LayerAttribute, norm.Layer },
-            { LayerIndexAttribute, norm.LayerIndex },
-            { ParameterAttribute, norm.Parameter },
-            { OrderAttribute, OrderName(norm.OrderInferred) },
-        }));
+            double total = histogram.Counts.Sum();
+            long below = 0;
+            return histogram.Counts.Select((count, bin) =>
+            {
+                below += count;
+                return new Measurement<double>(total == 0 ? 0 : below / total, new TagList
+                {
+                    { ModelAttribute, model },
+                    { LayerAttribute, histogram.Layer },
+                    { LayerIndexAttribute, histogram.LayerIndex },
+                    { ParameterAttribute, histogram.Parameter },
+                    { BucketBoundAttribute, BucketBounds[bin] },
+                });
+            }).ToList();
+        });
 
     private static IEnumerable<Measurement<double>> TotalNorm(string model, PublishedSeries published) =>
         new[] { new Measurement<double>(published.Report.TotalNorm, ModelTag(model)) };

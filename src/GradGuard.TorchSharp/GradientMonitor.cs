@@ -90,9 +90,9 @@ public sealed class GradientMonitor : IDisposable
         if (coarsening != coarseningLogged)
         {
             coarseningLogged = coarsening;
-            foreach (var (instrument, items, groups, scheme) in series.Coarsened)
+            foreach (var (instrument, items, groups, scheme, bound) in series.Coarsened)
             {
-                Log.LayerSeriesCoarsened(logger, ModelName, items, options.MaxPublishedLayers, instrument, groups, scheme);
+                Log.LayerSeriesCoarsened(logger, ModelName, items, bound, instrument, groups, scheme);
             }
         }
 
@@ -267,7 +267,7 @@ public sealed class GradientMonitor : IDisposable
         var current = LayoutFor(pass, gradients, followedPlan);
         var sites = ActivationSites.Prepare(pass, current.Order, options, layer => layer.WeightMatrix is { } weight ? gradients[weight.Index] : null);
         var withGradient = current.Parameters.Select(entry => gradients[entry.Parameter.Index]!).ToList();
-        var normSlots = current.Norms.Queue(withGradient, statistics);
+        var gradientSlots = current.Norms.Queue(withGradient, statistics);
         int preClipEntry = -1;
         if (pendingPreClipTotalNorm is { } preClip)
         {
@@ -282,9 +282,16 @@ public sealed class GradientMonitor : IDisposable
         for (int index = 0; index < withGradient.Count; index++)
         {
             var (layer, parameter) = current.Parameters[index];
-            double norm = values[normSlots[index]];
-            parameters.Add(new ParameterGradient(layer.Index, parameter.Owner.Path, parameter.Name, norm,
-                double.IsFinite(norm) ? 0 : CountNonFinite(withGradient[index]), parameter.IsWeightMatrix) { Placement = layer.Placement });
+            var figures = gradientSlots[index].Read(values);
+            parameters.Add(new ParameterGradient(layer.Index, parameter.Owner.Path, parameter.Name, figures.Norm,
+                double.IsFinite(figures.Norm) ? 0 : CountNonFinite(withGradient[index]), parameter.IsWeightMatrix)
+            {
+                Placement = layer.Placement,
+                Elements = gradientSlots[index].Elements,
+                MaxMagnitude = figures.MaxMagnitude,
+                ZeroFraction = figures.ZeroFraction,
+                Histogram = figures.Histogram,
+            });
         }
 
         var (activations, plan) = sites.Resolve(values, learn: !followedPlan);

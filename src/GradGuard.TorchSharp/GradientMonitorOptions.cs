@@ -91,6 +91,15 @@ public sealed class GradientMonitorOptions
     public int MaxPublishedLayers { get; set; } = 500;
 
     /// <summary>
+    /// At most this many weight layers (or blocks) per model publish <c>gradguard.gradient.histogram</c>, 51 series each:
+    /// beyond it the histograms of neighbouring layers are added into blocks, as <see cref="MaxPublishedLayers"/> does for
+    /// the other instruments. 8 layers are 408 series, so four models fit OpenTelemetry's default of 2000 series per
+    /// instrument; to publish more, raise this and the SDK's limit for the instrument with a view
+    /// (<c>AddView(GradGuardMetrics.HistogramInstrument, new MetricStreamConfiguration { CardinalityLimit = ... })</c>).
+    /// </summary>
+    public int MaxPublishedHistogramLayers { get; set; } = 8;
+
+    /// <summary>
     /// Measure ‖Δw‖/‖w‖ of each weight layer for the optimizer step after each collection (<see cref="GradientReport.UpdateRatios"/>):
     /// a copy of at most 4096 elements per layer, held for one step.
     /// </summary>
@@ -101,6 +110,24 @@ public sealed class GradientMonitorOptions
 
     /// <summary>Updates too large when an optimizer step moves a weight layer by more than this fraction of its norm.</summary>
     public double LargeUpdateRatio { get; set; } = 0.1;
+
+    /// <summary>
+    /// Read each gradient's largest magnitude and its fraction of exactly-zero elements (AUTOTRAINER's dying measure)
+    /// beside its norm (<see cref="ParameterGradient.MaxMagnitude"/>, <see cref="ParameterGradient.ZeroFraction"/>), in
+    /// the collection's one transfer, and publish them. Off by default: it reads every gradient three more times, on a
+    /// deep MLP several percent of a step when collected at every step (docs/benchmarks.md); with the default
+    /// <see cref="CostBudget"/> the monitor collects less often to pay for it.
+    /// </summary>
+    public bool MeasureGradientDistribution { get; set; }
+
+    /// <summary>
+    /// Count each gradient's elements in octave bins of magnitude, from exact zero through 2⁻⁴⁰ ... 2⁸ to above
+    /// (<see cref="GradientHistogram"/>, <see cref="ParameterGradient.Histogram"/>), on the device, in the collection's
+    /// one transfer, and publish the weight layers' as <c>gradguard.gradient.histogram</c>. Off by default: it passes over
+    /// each gradient some eight times, a third of a deep MLP's step when collected at every step (docs/benchmarks.md).
+    /// Turns <see cref="MeasureGradientDistribution"/> on with it, since its zero bin needs the zero count.
+    /// </summary>
+    public bool MeasureGradientHistogram { get; set; }
 
     /// <summary>
     /// On the passes before a collection, sum every module call's output on the device, so that a step whose gradients or
@@ -140,6 +167,7 @@ public sealed class GradientMonitorOptions
 
         RequireAtLeast(ExplodingGrowthCollections, 1, nameof(ExplodingGrowthCollections));
         RequireAtLeast(MaxPublishedLayers, 1, nameof(MaxPublishedLayers));
+        RequireAtLeast(MaxPublishedHistogramLayers, 1, nameof(MaxPublishedHistogramLayers));
         if (PublishedLayerDepth is { } depth)
         {
             RequireAtLeast(depth, 1, nameof(PublishedLayerDepth));

@@ -99,6 +99,22 @@ public sealed record ParameterGradient(int LayerIndex, string Layer, string Para
 {
     /// <summary>How the layer's position was found.</summary>
     public LayerPlacement Placement { get; init; }
+
+    /// <summary>Elements in the gradient.</summary>
+    public long Elements { get; init; }
+
+    /// <summary>The largest |g| of the gradient (NaN when it holds a NaN); null when not measured (<see cref="GradientMonitorOptions.MeasureGradientDistribution"/>, sparse gradients).</summary>
+    public double? MaxMagnitude { get; init; }
+
+    /// <summary>The fraction of the gradient's elements that are exactly zero (AUTOTRAINER's dying measure); null when not measured.</summary>
+    public double? ZeroFraction { get; init; }
+
+    /// <summary>
+    /// The gradient's elements counted per bin of magnitude, bin k holding those in (<see cref="GradientHistogram.UpperBounds"/>[k − 1],
+    /// <see cref="GradientHistogram.UpperBounds"/>[k]] (bin 0 the exact zeros, the last everything above 2⁸ and NaN); null unless
+    /// <see cref="GradientMonitorOptions.MeasureGradientHistogram"/> is on.
+    /// </summary>
+    public IReadOnlyList<long>? Histogram { get; init; }
 }
 
 /// <summary>How a layer's position among the layers was found.</summary>

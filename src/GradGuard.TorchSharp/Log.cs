@@ -27,8 +27,8 @@ internal static partial class Log
     public static partial void UnusedLayers(ILogger logger, string model, long step, int count, string layers);
 
     [LoggerMessage(EventId = 6, EventName = "LayerSeriesCoarsened", Level = LogLevel.Information,
-        Message = "GradGuard {Model}: {Layers} layers or sites would exceed MaxPublishedLayers ({Maximum}) per-layer series, so {Instrument} is published for {Groups} coarser blocks ({Scheme}). Set PublishedLayerDepth or PublishLayer to choose them")]
-    public static partial void LayerSeriesCoarsened(ILogger logger, string model, int layers, int maximum, string instrument, int groups, string scheme);
+        Message = "GradGuard {Model}: {Layers} layers or sites would exceed {Maximum} per-layer series, so {Instrument} is published for {Groups} coarser blocks ({Scheme}). Set PublishedLayerDepth or PublishLayer to choose them")]
+    public static partial void LayerSeriesCoarsened(ILogger logger, string model, int layers, string maximum, string instrument, int groups, string scheme);
 
     [LoggerMessage(EventId = 7, EventName = "CollectionCadenceChanged", Level = LogLevel.Information,
         Message = "GradGuard {Model} step {Step}: collecting every {CollectEvery} steps (was every {PreviousCollectEvery}): a collection takes {CollectionMilliseconds:G3} ms and a training step {StepMilliseconds:G3} ms, " +

@@ -35,7 +35,8 @@ public sealed partial class Dashboard
         .Replace("$job", ".+", StringComparison.Ordinal)
         .Replace("$run", ".*", StringComparison.Ordinal)
         .Replace("$instance", ".+", StringComparison.Ordinal)
-        .Replace("$model", ".+", StringComparison.Ordinal);
+        .Replace("$model", ".+", StringComparison.Ordinal)
+        .Replace("$layer", ".+", StringComparison.Ordinal);
 
     /// <summary>The GradGuard metric names a query reads: those that open a series selector (label names never do).</summary>
     public static IEnumerable<string> MetricNames(string expression) => GradGuardMetricName().Matches(expression).Select(match => match.Value).Distinct();

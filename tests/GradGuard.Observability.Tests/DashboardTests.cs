@@ -40,7 +40,7 @@ public sealed class DashboardTests
     {
         var variables = dashboard.VariableSources.ToDictionary(variable => variable.Name);
 
-        Assert.Equal(new[] { "job", "run", "instance", "model" }, variables.Keys);
+        Assert.Equal(new[] { "job", "run", "instance", "model", "layer" }, variables.Keys);
         Assert.Equal(("target_info{job=~\"$job\"}", "service_instance_id"), (variables["run"].Selector, variables["run"].Label));
         Assert.Equal(("target_info{job=~\"$job\", service_instance_id=~\"$run\"}", "instance"), (variables["instance"].Selector, variables["instance"].Label));
         Assert.Contains("service_instance_id=~\"$run\"", Assert.Single(dashboard.Panel("Trainers (OpenTelemetry resource)").GetProperty("targets").EnumerateArray()).GetProperty("expr").GetString());

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using GradGuard.TorchSharp;
 
 namespace GradGuard.Observability.Tests;
 
@@ -85,6 +86,56 @@ public sealed class PrometheusScrapeTests(PrometheusScrapeFixture run) : IClassF
     }
 
     [Fact]
+    public void Largest_magnitudes_zero_fractions_and_cumulative_histograms_are_scraped_as_the_monitor_computed_them()
+    {
+        var maxima = run.LastScraped("gradguard_gradient_max_abs");
+        var zeros = run.LastScraped("gradguard_gradient_zero_fraction");
+        var histograms = run.LastScraped("gradguard_gradient_histogram");
+
+        foreach (var configuration in run.Computed.Configs)
+        {
+            foreach (var parameter in configuration.Final.Parameters)
+            {
+                bool Same(JsonElement sample) => PrometheusServer.Label(sample, "gradguard_layer") == parameter.Layer && PrometheusServer.Label(sample, "gradguard_parameter") == parameter.Parameter;
+                AssertClose(parameter.MaxMagnitude!.Value, PrometheusServer.Value(Assert.Single(Series(maxima, configuration.Name), Same)), $"{configuration.Name} {parameter.Layer}.{parameter.Parameter} max |g|");
+                AssertClose(parameter.ZeroFraction!.Value, PrometheusServer.Value(Assert.Single(Series(zeros, configuration.Name), Same)), $"{configuration.Name} {parameter.Layer}.{parameter.Parameter} zero fraction");
+            }
+
+            // 50 weight layers, more than MaxPublishedHistogramLayers (8): runs of 7 top-level modules, counts added.
+            var blocks = HistogramBlocks(configuration.Final.Parameters.Where(parameter => parameter.IsWeightMatrix).ToList(), maximum: 8);
+            var series = Series(histograms, configuration.Name);
+            Assert.Equal(blocks.Keys.Order(), series.Select(sample => PrometheusServer.Label(sample, "gradguard_layer")).Distinct().Order());
+            foreach (var (block, weights) in blocks)
+            {
+                long elements = weights.Sum(weight => weight.Elements);
+                for (int bin = 0; bin < GradientHistogram.Bins; bin++)
+                {
+                    double bound = GradientHistogram.UpperBounds[bin];
+                    string le = double.IsPositiveInfinity(bound) ? "+Inf" : bound.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+                    var sample = Assert.Single(series, sample => PrometheusServer.Label(sample, "gradguard_layer") == block && PrometheusServer.Label(sample, "le") == le);
+                    double expected = weights.Sum(weight => weight.Histogram!.Take(bin + 1).Sum()) / (double)elements;
+                    Assert.True(Math.Abs(expected - PrometheusServer.Value(sample)) <= 1e-12, $"{configuration.Name} {block} le={le}: computed {expected:R}, scraped {PrometheusServer.Value(sample):R}.");
+                }
+            }
+        }
+
+        // Prometheus reads the gauges as a histogram's buckets: each block's median |g| lies in the octave where the
+        // monitor's cumulative count passes one half (0 when most elements are exact zeros, as in ReLU layers).
+        var he = run.Computed.Configs.Single(configuration => configuration.Name == "relu-he-50");
+        var heBlocks = HistogramBlocks(he.Final.Parameters.Where(parameter => parameter.IsWeightMatrix).ToList(), maximum: 8);
+        var medians = run.Prometheus.Query("histogram_quantile(0.5, last_over_time(gradguard_gradient_histogram{gradguard_model=\"relu-he-50\"}[10m]))");
+        Assert.Equal(heBlocks.Keys.Order(), medians.Select(median => PrometheusServer.Label(median, "gradguard_layer")).Order());
+        foreach (var median in medians)
+        {
+            var weights = heBlocks[PrometheusServer.Label(median, "gradguard_layer")];
+            long elements = weights.Sum(weight => weight.Elements);
+            int bin = Enumerable.Range(0, GradientHistogram.Bins).First(bin => 2 * weights.Sum(weight => weight.Histogram!.Take(bin + 1).Sum()) >= elements);
+            var bounds = GradientHistogram.UpperBounds;
+            Assert.InRange(PrometheusServer.Value(median), bin == 0 ? 0 : bounds[bin - 1], bounds[bin]);
+        }
+    }
+
+    [Fact]
     public void Every_dashboard_query_returns_series_the_sample_emitted_and_every_variable_lists_its_choices()
     {
         var dashboard = Dashboard.Load();
@@ -104,6 +155,7 @@ public sealed class PrometheusScrapeTests(PrometheusScrapeFixture run) : IClassF
             ["run"] = new[] { PrometheusScrapeFixture.RunId },
             ["instance"] = new[] { run.Instance },
             ["model"] = run.Computed.Configs.Select(configuration => configuration.Name),
+            ["layer"] = run.Computed.Configs.SelectMany(configuration => HistogramBlocks(configuration.Final.Parameters.Where(parameter => parameter.IsWeightMatrix).ToList(), maximum: 8).Keys).Distinct(),
         };
         foreach (var (name, selector, label) in dashboard.VariableSources)
         {
@@ -134,12 +186,26 @@ public sealed class PrometheusScrapeTests(PrometheusScrapeFixture run) : IClassF
     }
 
     /// <summary>The monitor's vanishing condition: first/last &lt; 1e-3 with a first-layer norm &lt; 1e-4, or a 10x shrink across one layer.</summary>
-    private static bool Vanishing(IReadOnlyList<GradGuard.TorchSharp.ParameterGradient> parameters)
+    private static bool Vanishing(IReadOnlyList<ParameterGradient> parameters)
     {
         var norms = parameters.Where(parameter => parameter.IsWeightMatrix).Select(parameter => parameter.Norm).ToList();
         bool ratio = norms[0] / norms[^1] < 1e-3 && norms[0] < 1e-4;
         bool oneLayer = norms.Zip(norms.Skip(1), (earlier, later) => later / earlier).Any(decay => decay >= 10);
         return ratio || oneLayer;
+    }
+
+    /// <summary>
+    /// The documented coarsening, worked out apart from the monitor: the weights' top-level modules in forward order, in
+    /// runs of equal length (the fewest that make at most <paramref name="maximum"/> runs) named <c>first..last</c>.
+    /// </summary>
+    private static Dictionary<string, List<ParameterGradient>> HistogramBlocks(IReadOnlyList<ParameterGradient> weights, int maximum)
+    {
+        string TopLevel(ParameterGradient weight) => weight.Layer.Split('.')[0];
+        var modules = weights.Select(TopLevel).Distinct().ToList();
+        int length = (modules.Count + maximum - 1) / maximum;
+        return modules.Chunk(length).ToDictionary(
+            run => run.Length == 1 ? run[0] : $"{run[0]}..{run[^1]}",
+            run => weights.Where(weight => run.Contains(TopLevel(weight))).ToList());
     }
 
     private static List<JsonElement> Series(IEnumerable<JsonElement> samples, string model) =>

@@ -12,8 +12,11 @@ public sealed partial class ReportRenderingTests
         "sigmoid-default-50", "relu-default-50", "relu-he-50", "residual-relu-default-50",
     };
 
-    /// <summary>The overview chart, then a norm heatmap, an end-layer chart, an activation heatmap, an update-ratio heatmap and a loss chart per configuration.</summary>
-    private static readonly int ExpectedCharts = 1 + 5 * Configurations.Length;
+    /// <summary>
+    /// The overview chart, then per configuration a norm heatmap, an end-layer chart, an activation heatmap, an
+    /// update-ratio heatmap, a loss chart, a magnitude histogram, a zero-fraction and a largest-magnitude heatmap.
+    /// </summary>
+    private static readonly int ExpectedCharts = 1 + 8 * Configurations.Length;
 
     [Fact]
     public void The_report_renders_every_chart_offline_in_headless_Chromium()
@@ -58,6 +61,10 @@ public sealed partial class ReportRenderingTests
             Assert.Matches(@"<tr><td>sigmoid-default-50</td><td>0</td><td>0</td>", dom);
             Assert.DoesNotContain("data-underflow-marks=\"0\"", root.Value);
             Assert.Contains("data-underflow-marks=", root.Value);
+            // Every configuration drew its first layer's histogram, each with at least its zero row and one octave.
+            int histogramRows = int.Parse(HistogramRows().Match(root.Value).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(histogramRows, 2 * Configurations.Length, 51 * Configurations.Length);
+            Assert.Equal(Configurations.Length, LayerChoices().Count(dom));
         }
         finally
         {
@@ -70,6 +77,12 @@ public sealed partial class ReportRenderingTests
 
     [GeneratedRegex(@"data-norm-scales=""([^""]*)""")]
     private static partial Regex NormScales();
+
+    [GeneratedRegex(@"data-histogram-rows=""(\d+)""")]
+    private static partial Regex HistogramRows();
+
+    [GeneratedRegex(@"<select class=""histogram-layer""><option>")]
+    private static partial Regex LayerChoices();
 
     [GeneratedRegex(@"<canvas\b")]
     private static partial Regex Canvas();

@@ -197,6 +197,73 @@ public class MetricsTests
         Assert.Equal(new[] { "0", "11" }, subset);
     }
 
+    [Fact]
+    public void The_gradient_distribution_is_exported_per_parameter_and_the_histogram_cumulatively_per_weight_layer_and_bound()
+    {
+        var exported = new List<MetricSnapshot>();
+        using var meterProvider = Sdk.CreateMeterProviderBuilder().AddGradGuardInstrumentation().AddInMemoryExporter(exported).Build();
+        torch.manual_seed(6);
+        using var model = nn.Sequential(("fc", nn.Linear(3, 8)), ("relu", nn.ReLU()), ("head", nn.Linear(8, 2)));
+        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { ModelName = "otel-distribution", MeasureGradientHistogram = true });
+        using var input = torch.randn(5, 3);
+
+        var report = TestModels.Step(model, monitor, input);
+        meterProvider.ForceFlush();
+
+        var maxima = Points(exported, GradGuardMetrics.MaxMagnitudeInstrument, "otel-distribution");
+        var zeros = Points(exported, GradGuardMetrics.ZeroFractionInstrument, "otel-distribution");
+        Assert.Equal(4, maxima.Count);
+        Assert.Equal(4, zeros.Count);
+        foreach (var parameter in report.Parameters)
+        {
+            bool Same(Dictionary<string, object?> tags) => Equals(tags[GradGuardMetrics.LayerAttribute], parameter.Layer) && Equals(tags[GradGuardMetrics.ParameterAttribute], parameter.Parameter);
+            Assert.Equal(parameter.MaxMagnitude, Assert.Single(maxima, point => Same(point.Tags)).Value);
+            Assert.Equal(parameter.ZeroFraction, Assert.Single(zeros, point => Same(point.Tags)).Value);
+        }
+
+        var histogram = Points(exported, GradGuardMetrics.HistogramInstrument, "otel-distribution");
+        Assert.Equal("1", exported.First(metric => metric.Name == GradGuardMetrics.HistogramInstrument).Unit);
+        Assert.Equal(2 * GradientHistogram.Bins, histogram.Count);
+        var fc = histogram.Where(point => Equals(point.Tags[GradGuardMetrics.LayerAttribute], "fc")).ToList();
+        Assert.All(fc, point => Assert.Equal("weight", point.Tags[GradGuardMetrics.ParameterAttribute]));
+        Assert.Equal(["0", "9.094947017729282E-13", "1.8189894035458565E-12"], fc.Take(3).Select(point => (string)point.Tags[GradGuardMetrics.BucketBoundAttribute]!));
+        Assert.Equal(("256", "+Inf"), ((string)fc[^2].Tags["le"]!, (string)fc[^1].Tags["le"]!));
+        // Cumulative, from the fc weight's own counts: at le = 0 its zero fraction, at +Inf all of it.
+        var weight = report.WeightGradients.First();
+        var counts = weight.Histogram!;
+        Assert.Equal(weight.ZeroFraction, fc[0].Value);
+        Assert.Equal(1, fc[^1].Value);
+        int median = Enumerable.Range(0, counts.Count).First(bin => counts.Take(bin + 1).Sum() * 2 >= weight.Elements);
+        Assert.Equal(counts.Take(median + 1).Sum() / (double)weight.Elements, fc[median].Value, 12);
+        Assert.True(fc[median].Value >= 0.5 && (median == 0 || fc[median - 1].Value < 0.5));
+    }
+
+    [Fact]
+    public void Beyond_their_own_bound_histograms_of_neighbouring_layers_are_added_into_blocks_and_logged_once()
+    {
+        var exported = new List<MetricSnapshot>();
+        using var meterProvider = Sdk.CreateMeterProviderBuilder().AddGradGuardInstrumentation().AddInMemoryExporter(exported).Build();
+        using var model = nn.Sequential(Enumerable.Range(0, 12).Select(index => ($"{index}", (nn.Module<Tensor, Tensor>)nn.Linear(4, 4))).ToArray());
+        var logger = new RecordingLogger();
+        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { ModelName = "otel-histogram-blocks", MeasureGradientHistogram = true, MaxPublishedHistogramLayers = 4 }, logger);
+        using var input = torch.randn(3, 4);
+
+        var report = TestModels.Step(model, monitor, input);
+        meterProvider.ForceFlush();
+        meterProvider.ForceFlush();
+
+        var histogram = Points(exported, GradGuardMetrics.HistogramInstrument, "otel-histogram-blocks");
+        Assert.Equal(new[] { "0..2", "3..5", "6..8", "9..11" }, histogram.Select(point => point.Tags[GradGuardMetrics.LayerAttribute]).Distinct());
+        var firstBlock = report.WeightGradients.Take(3).ToList();
+        double zerosInBlock = firstBlock.Sum(weight => weight.Histogram![0]) / (double)firstBlock.Sum(weight => weight.Elements);
+        Assert.Equal(zerosInBlock, histogram.First(point => Equals(point.Tags[GradGuardMetrics.LayerAttribute], "0..2")).Value, 12);
+        // The other instruments keep every layer: the histogram's bound is its own.
+        Assert.Equal(12, Points(exported, GradGuardMetrics.MaxMagnitudeInstrument, "otel-histogram-blocks").Select(point => point.Tags[GradGuardMetrics.LayerAttribute]).Distinct().Count());
+        var coarsened = Assert.Single(logger.Entries, entry => entry.EventId.Name == "LayerSeriesCoarsened");
+        Assert.Equal((GradGuardMetrics.HistogramInstrument, 12, 4, "MaxPublishedHistogramLayers (4)"),
+            ((string)coarsened.State["Instrument"]!, (int)coarsened.State["Layers"]!, (int)coarsened.State["Groups"]!, (string)coarsened.State["Maximum"]!));
+    }
+
     private static List<(double Value, Dictionary<string, object?> Tags)> Points(List<MetricSnapshot> exported, string name, string model)
     {
         var points = new List<(double, Dictionary<string, object?>)>();

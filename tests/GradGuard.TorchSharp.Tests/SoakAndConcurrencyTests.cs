@@ -12,8 +12,11 @@ public class SoakAndConcurrencyTests
 
     public SoakAndConcurrencyTests(ITestOutputHelper output) => this.output = output;
 
-    [Fact]
-    public void Ten_thousand_monitored_steps_leave_native_memory_managed_memory_and_live_tensors_flat()
+    /// <param name="optIn">Every opt-in signal on too: the magnitude histogram (with the distribution) and the NaN search.</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Ten_thousand_monitored_steps_leave_native_memory_managed_memory_and_live_tensors_flat(bool optIn)
     {
         torch.manual_seed(11);
         using var model = nn.Sequential(
@@ -21,7 +24,7 @@ public class SoakAndConcurrencyTests
             ("fc1", nn.Linear(32, 32)), ("sigmoid", nn.Sigmoid()),
             ("fc2", nn.Linear(32, 32)), ("fc3", nn.Linear(32, 1)));
         using var optimizer = torch.optim.SGD(model.parameters(), 0.01);
-        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { ModelName = "soak", CollectEvery = 1 });
+        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { ModelName = "soak", CollectEvery = 1, MeasureGradientHistogram = optIn, LocateNonFinite = optIn });
         using var input = torch.randn(64, 16);
         using var target = torch.randn(64, 1);
 

@@ -12,7 +12,8 @@ internal sealed class InstrumentedTraining : IDisposable
     private readonly GradientMonitor? monitor;
     private readonly NaiveGradientWatch? naive;
 
-    public InstrumentedTraining(Workload workload, Instrumentation instrumentation)
+    /// <param name="optIn">Turn on every opt-in signal of the monitor too (the magnitude histogram, the NaN search).</param>
+    public InstrumentedTraining(Workload workload, Instrumentation instrumentation, bool optIn = false)
     {
         this.workload = WorkloadInstance.Create(workload);
         Instrumentation = instrumentation;
@@ -21,15 +22,18 @@ internal sealed class InstrumentedTraining : IDisposable
         optimizer = optim.SGD(this.workload.Model.parameters(), 1e-3, momentum: 0.9);
         monitor = instrumentation switch
         {
-            Instrumentation.MonitorEveryStep => GradientMonitor.Attach(this.workload.Model, new GradientMonitorOptions { CollectEvery = 1 }),
-            Instrumentation.MonitorEvery10th => GradientMonitor.Attach(this.workload.Model, new GradientMonitorOptions { CollectEvery = 10 }),
-            Instrumentation.MonitorDefault => GradientMonitor.Attach(this.workload.Model),
+            Instrumentation.MonitorEveryStep => GradientMonitor.Attach(this.workload.Model, Options(1, optIn)),
+            Instrumentation.MonitorEvery10th => GradientMonitor.Attach(this.workload.Model, Options(10, optIn)),
+            Instrumentation.MonitorDefault => GradientMonitor.Attach(this.workload.Model, Options(null, optIn)),
             _ => null,
         };
         naive = instrumentation == Instrumentation.Naive ? new NaiveGradientWatch(this.workload.Model) : null;
     }
 
     public Instrumentation Instrumentation { get; }
+
+    private static GradientMonitorOptions Options(int? collectEvery, bool optIn) =>
+        new() { CollectEvery = collectEvery, MeasureGradientHistogram = optIn, LocateNonFinite = optIn };
 
     /// <summary>The monitor, for what it says about its own cost; null for the variants without one.</summary>
     public GradientMonitor? Monitor => monitor;

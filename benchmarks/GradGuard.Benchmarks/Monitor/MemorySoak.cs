@@ -16,9 +16,11 @@ internal static class MemorySoak
     /// <summary>RSS drift below this is allocator and GC-heap noise, not a leak (a leak of one tensor a step on this model would be 160 MB).</summary>
     private const double FlatRssGrowthMegabytes = 16;
 
-    public static void Run(int steps, Summary summary)
+    /// <param name="optIn">With every opt-in signal on (the magnitude histogram, the NaN search); figures named <c>soak.opt_in.*</c>.</param>
+    public static void Run(int steps, bool optIn, Summary summary)
     {
-        using var training = new InstrumentedTraining(Workload.SmallMlp, Instrumentation.MonitorEveryStep);
+        string prefix = optIn ? "soak.opt_in" : "soak";
+        using var training = new InstrumentedTraining(Workload.SmallMlp, Instrumentation.MonitorEveryStep, optIn);
         for (int step = 0; step < WarmupSteps; step++)
         {
             training.Step();
@@ -37,14 +39,14 @@ internal static class MemorySoak
         }
 
         var end = Sample();
-        summary.Add("soak.steps", steps);
-        summary.Add("soak.rss_mb.start", start.RssMegabytes, "F1");
-        summary.Add("soak.rss_mb.end", end.RssMegabytes, "F1");
-        summary.Add("soak.rss_mb.peak", peakRss, "F1");
-        summary.Add("soak.rss_growth_mb", end.RssMegabytes - start.RssMegabytes, "F1");
-        summary.Add("soak.live_tensors.start", start.LiveTensors);
-        summary.Add("soak.live_tensors.end", end.LiveTensors);
-        summary.Add("soak.flat", end.LiveTensors <= start.LiveTensors && end.RssMegabytes - start.RssMegabytes < FlatRssGrowthMegabytes);
+        summary.Add($"{prefix}.steps", steps);
+        summary.Add($"{prefix}.rss_mb.start", start.RssMegabytes, "F1");
+        summary.Add($"{prefix}.rss_mb.end", end.RssMegabytes, "F1");
+        summary.Add($"{prefix}.rss_mb.peak", peakRss, "F1");
+        summary.Add($"{prefix}.rss_growth_mb", end.RssMegabytes - start.RssMegabytes, "F1");
+        summary.Add($"{prefix}.live_tensors.start", start.LiveTensors);
+        summary.Add($"{prefix}.live_tensors.end", end.LiveTensors);
+        summary.Add($"{prefix}.flat", end.LiveTensors <= start.LiveTensors && end.RssMegabytes - start.RssMegabytes < FlatRssGrowthMegabytes);
     }
 
     /// <summary>Resident memory after a full GC (so finalizable tensors cannot hide), and the tensors alive on this thread.</summary>

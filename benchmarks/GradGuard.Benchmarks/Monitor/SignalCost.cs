@@ -7,8 +7,8 @@ namespace GradGuard.Benchmarks.Monitor;
 
 /// <summary>
 /// What each of the monitor's signals beyond the gradient norms adds to a training step that collects: the update ratio,
-/// the loss, and the search for where a NaN was born. Identical models train side by side, one monitor per signal
-/// and one with all three off, taking turns in a rotating order; a signal's figures are its step's extra time
+/// the loss, the search for where a NaN was born, each gradient's largest magnitude and zero fraction, and its magnitude
+/// histogram. Identical models train side by side, one monitor per signal and one with all of them off, taking turns in a rotating order; a signal's figures are its step's extra time
 /// over the baseline's in the same round (forward pass, where its hooks run, plus <c>Collect()</c>), and that extra as a
 /// share of the baseline's step. The forward and collection are timed apart from the backward pass and the optimizer,
 /// whose noise would bury a 0.1% difference.
@@ -21,6 +21,8 @@ internal static class SignalCost
         UpdateRatio,
         Loss,
         NonFiniteOrigin,
+        Distribution,
+        Histogram,
     }
 
     public static void Run(Workload workload, string prefix, int rounds, Summary summary)
@@ -62,6 +64,8 @@ internal static class SignalCost
         Signal.UpdateRatio => "update_ratio",
         Signal.Loss => "loss",
         Signal.NonFiniteOrigin => "nonfinite_origin",
+        Signal.Distribution => "distribution",
+        Signal.Histogram => "histogram",
         _ => throw new ArgumentOutOfRangeException(nameof(signal), signal, null),
     };
 
@@ -81,6 +85,8 @@ internal static class SignalCost
                 CollectEvery = 1,
                 MeasureUpdateRatios = signal == Signal.UpdateRatio,
                 LocateNonFinite = signal == Signal.NonFiniteOrigin,
+                MeasureGradientDistribution = signal == Signal.Distribution,
+                MeasureGradientHistogram = signal == Signal.Histogram,
             });
         }
 
