@@ -186,27 +186,24 @@ internal sealed class ActivationSites
         : values[probe.AppliedSlots.Sigmoid] != 0 || values[probe.AppliedSlots.Tanh] != 0 ? ActivationKind.Saturating
         : null;
 
+    /// <remarks>Made in one piece rather than completed with <c>with</c>: a deep model has hundreds of sites a collection.</remarks>
     private ActivationStatistics FromProbe(SiteProbe probe, ActivationKind kind, HostStatistics values)
     {
         var source = probe.Role == ProbeRole.ActivationModule ? ActivationSource.ForwardHook : ActivationSource.FunctionalCall;
-        var site = new ActivationStatistics(SiteName(probe.Module, probe.Call), probe.Module.Path, probe.Call, kind, source, probe.Units)
+        bool saturating = kind == ActivationKind.Saturating;
+        return new ActivationStatistics(SiteName(probe.Module, probe.Call), probe.Module.Path, probe.Call, kind, source, probe.Units)
         {
             WeightLayer = probe.FeedingLayer?.Path,
-        };
-        if (kind == ActivationKind.Saturating)
-        {
-            return site with { SaturatedFraction = probe.Elements == 0 ? 0 : values[probe.SaturatedSlot] / probe.Elements };
-        }
-
-        return site with
-        {
-            DeadUnits = probe.DeadUnits(values),
-            NonPositiveFraction = probe.NonPositiveSlot >= 0 ? (probe.Elements == 0 ? 0 : values[probe.NonPositiveSlot] / probe.Elements) : null,
-            ZeroGradientFraction = probe.FeedingLayer is { } feeding && zeroGradientElements.TryGetValue(feeding, out var zero)
-                ? (zero.Elements == 0 ? 0 : values[zero.Slot] / zero.Elements)
+            SaturatedFraction = saturating ? Fraction(values[probe.SaturatedSlot], probe.Elements) : null,
+            DeadUnits = saturating ? null : probe.DeadUnits(values),
+            NonPositiveFraction = !saturating && probe.NonPositiveSlot >= 0 ? Fraction(values[probe.NonPositiveSlot], probe.Elements) : null,
+            ZeroGradientFraction = !saturating && probe.FeedingLayer is { } feeding && zeroGradientElements.TryGetValue(feeding, out var zero)
+                ? Fraction(values[zero.Slot], zero.Elements)
                 : null,
         };
     }
+
+    private static double Fraction(double count, long elements) => elements == 0 ? 0 : count / elements;
 
     /// <summary>
     /// A weight layer's run whose output reached <see cref="NextWeightLayer"/> through no activation module or planned

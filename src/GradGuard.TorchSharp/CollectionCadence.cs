@@ -3,8 +3,9 @@ namespace GradGuard.TorchSharp;
 /// <summary>
 /// Which <see cref="GradientMonitor.Collect"/> calls collect. With <see cref="GradientMonitorOptions.CollectEvery"/> set,
 /// every N-th from the first. Otherwise the cadence is chosen to keep the monitor's share of training time within
-/// <see cref="GradientMonitorOptions.CostBudget"/>, from what it timed: the cost of a collection (its forward hooks and
-/// <c>Collect()</c>) and of a training step without the monitor (the time between two calls, less the monitor's own).
+/// <see cref="GradientMonitorOptions.CostBudget"/>, from what <see cref="MonitorClock"/> timed: the cost of a collection
+/// (everything the monitor did since the one before) and of a training step without the monitor (the time between two
+/// calls, less the monitor's own).
 /// <para>
 /// The cadence moves along 1, 2, 5, 10, 20, 50, ..., so a report says "every 20th step", not "every 23rd". It grows at
 /// once when the share at the current cadence exceeds the budget, and shrinks only to a cadence at which the share would

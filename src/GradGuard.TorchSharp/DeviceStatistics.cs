@@ -17,6 +17,9 @@ internal sealed class DeviceStatistics : IDisposable
 {
     private readonly List<Tensor> entries = new();
     private readonly List<int> lengths = new();
+    private double[] hostValues = Array.Empty<double>();
+    private int[] hostOffsets = Array.Empty<int>();
+    private int[] hostLengths = Array.Empty<int>();
 
     /// <summary>Queues a 0-dimensional or 1-dimensional tensor of any numeric or boolean dtype, taking it over, and returns its entry.</summary>
     public int Add(Tensor statistic)
@@ -28,13 +31,19 @@ internal sealed class DeviceStatistics : IDisposable
 
     public int Count => entries.Count;
 
-    /// <summary>Copies every queued entry to the host, as float64 (exact for counts below 2⁵³), in one transfer.</summary>
+    /// <summary>
+    /// Copies every queued entry to the host, as float64 (exact for counts below 2⁵³), in one transfer. The copy is
+    /// valid until <see cref="Clear"/>: its arrays are kept for the next collection, since on a deep model they hold
+    /// thousands of per-unit values, near the size the runtime puts on the large-object heap, which only a full
+    /// garbage collection frees.
+    /// </summary>
     public HostStatistics CopyToHost()
     {
-        var offsets = new int[entries.Count];
+        var offsets = Reused(ref hostOffsets, entries.Count);
+        lengths.CopyTo(Reused(ref hostLengths, entries.Count));
         if (entries.Count == 0)
         {
-            return new HostStatistics(Array.Empty<double>(), offsets, lengths.ToArray());
+            return new HostStatistics(hostValues, hostOffsets, hostLengths);
         }
 
         using var scope = torch.NewDisposeScope();
@@ -64,10 +73,8 @@ internal sealed class DeviceStatistics : IDisposable
         }
 
         using Tensor onHost = (parts.Count == 1 ? parts[0] : torch.cat(parts, 0)).cpu();
-        var values = new double[position];
-        MemoryMarshal.Cast<byte, double>(onHost.bytes).CopyTo(values);
-
-        return new HostStatistics(values, offsets, lengths.ToArray());
+        MemoryMarshal.Cast<byte, double>(onHost.bytes).CopyTo(Reused(ref hostValues, position));
+        return new HostStatistics(hostValues, hostOffsets, hostLengths);
     }
 
     /// <summary>Disposes everything queued.</summary>
@@ -79,6 +86,17 @@ internal sealed class DeviceStatistics : IDisposable
     }
 
     public void Dispose() => Clear();
+
+    /// <summary>The array, grown to at least <paramref name="length"/> when it is shorter.</summary>
+    private static T[] Reused<T>(ref T[] array, int length)
+    {
+        if (array.Length < length)
+        {
+            array = new T[Math.Max(length, array.Length * 2)];
+        }
+
+        return array;
+    }
 
     private List<(ScalarType Dtype, List<int> Scalars, List<int> Segments)> ByDtype()
     {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -31,7 +30,8 @@ internal sealed class ForwardPassPlan
 
 /// <summary>
 /// Hooks on every module of the model that record the order of calls during armed training passes and measure the
-/// activation sites. On a step that does not collect a hook reads one field and returns. On an armed step a call
+/// activation sites. They are on the modules only while the recorder is armed: on a step that does not collect, the
+/// model runs as if no monitor were attached. On an armed step a call
 /// that the plan expects costs a lookup, and only the calls the plan names compute anything; where the pass stops
 /// matching the plan's pass (a branch, a changed model) the hooks learn it anew from that call on: they keep each
 /// module's output until the next call begins, test whether a functional activation turned one into the other, and
@@ -40,11 +40,13 @@ internal sealed class ForwardPassPlan
 internal sealed class ForwardPassRecorder : IDisposable
 {
     private readonly GradientMonitorOptions options;
-    private readonly List<Action> removeHooks = new();
+    private readonly List<ModuleHooks> hooks = new();
     private ForwardPassPlan plan = ForwardPassPlan.Empty;
     private (DeclaredModule Module, int Call, int Event, Tensor Output)? pending;
     private DeclaredModule? lastWeightLayer;
     private long hookTicks;
+    private long hookBytes;
+    private bool armed;
 
     public ForwardPassRecorder(ModelStructure structure, GradientMonitorOptions options)
     {
@@ -52,12 +54,42 @@ internal sealed class ForwardPassRecorder : IDisposable
         Pass = new ForwardPass(structure.Modules.Count);
         foreach (var module in structure.Modules)
         {
-            Attach(module);
+            if (HooksOf(module) is { } moduleHooks)
+            {
+                hooks.Add(moduleHooks);
+            }
         }
     }
 
-    /// <summary>True while the passes count: before a collecting <see cref="GradientMonitor.Collect"/> call.</summary>
-    public bool Armed { get; set; }
+    /// <summary>
+    /// True while the passes count: before a collecting <see cref="GradientMonitor.Collect"/> call. Arming puts the
+    /// hooks on the modules and disarming takes them off, so that a pass the monitor does not collect runs as if no
+    /// monitor were attached (<see cref="ModuleHooks"/>).
+    /// </summary>
+    public bool Armed
+    {
+        get => armed;
+        set
+        {
+            if (value == armed)
+            {
+                return;
+            }
+
+            armed = value;
+            foreach (var moduleHooks in hooks)
+            {
+                if (armed)
+                {
+                    moduleHooks.PutOn();
+                }
+                else
+                {
+                    moduleHooks.TakeOff();
+                }
+            }
+        }
+    }
 
     /// <summary>The latest armed training pass since the last collection.</summary>
     public ForwardPass Pass { get; }
@@ -67,12 +99,12 @@ internal sealed class ForwardPassRecorder : IDisposable
     /// <summary>Told of every call of a module with a tensor input and output as it returns during an armed training pass, with its call number.</summary>
     public Action<DeclaredModule, int, Tensor, Tensor>? CallReturned { get; set; }
 
-    /// <summary>The time the hooks spent recording and measuring since the last call, in <see cref="Stopwatch"/> ticks; resets it.</summary>
-    public long TakeHookTicks()
+    /// <summary>The time the hooks spent recording and measuring since the last call, in <see cref="Stopwatch"/> ticks, and the managed bytes they allocated; resets both.</summary>
+    public (long Ticks, long Bytes) TakeHookWork()
     {
-        long ticks = hookTicks;
-        hookTicks = 0;
-        return ticks;
+        var work = (hookTicks, hookBytes);
+        (hookTicks, hookBytes) = (0, 0);
+        return work;
     }
 
     /// <summary>Keeps the plan learned from a collected pass for the passes to come.</summary>
@@ -88,50 +120,29 @@ internal sealed class ForwardPassRecorder : IDisposable
 
     public void Dispose()
     {
-        removeHooks.ForEach(remove => remove());
-        removeHooks.Clear();
+        Armed = false;
+        hooks.Clear();
         Reset();
     }
 
     /// <summary>Evaluation passes run under no_grad; only a training forward pass explains the next gradients.</summary>
-    private bool Recording => Armed && torch.is_grad_enabled();
+    private static bool Recording => torch.is_grad_enabled();
 
-    private void Attach(DeclaredModule module)
-    {
-        if (module.Module is nn.Module<Tensor, Tensor> tensorModule)
-        {
-            var pre = tensorModule.register_forward_pre_hook((_, input) =>
+    /// <summary>The module's two hooks; null for a module without call().</summary>
+    private ModuleHooks? HooksOf(DeclaredModule module) => module.Module is nn.Module<Tensor, Tensor> tensorModule
+        ? ModuleHooks.Typed(
+            tensorModule,
+            (_, input) =>
             {
                 Enter(module, input);
                 return Unchanged;
-            });
-            var post = tensorModule.register_forward_hook((_, input, output) =>
+            },
+            (_, input, output) =>
             {
                 Exit(module, input, output);
                 return Unchanged;
-            });
-            removeHooks.Add(pre.remove);
-            removeHooks.Add(post.remove);
-            return;
-        }
-
-        // Modules of other arities expose their inputs only through typed hooks of their own signature; the module-level
-        // hooks every HookableModule has are enough to place their calls. ModuleList and the like have no call() at all.
-        var type = module.Module.GetType();
-        var registerPre = type.GetMethod("register_forward_pre_hook", new[] { typeof(Action<nn.Module>) });
-        var registerPost = type.GetMethod("register_forward_hook", new[] { typeof(Action<nn.Module>) });
-        if (registerPre is null || registerPost is null)
-        {
-            return;
-        }
-
-        foreach (var (register, hook) in new[] { (registerPre, (Action<nn.Module>)(_ => Enter(module, null))), (registerPost, _ => Exit(module, null, null)) })
-        {
-            object remover = register.Invoke(module.Module, new object[] { hook })!;
-            var remove = remover.GetType().GetMethod("remove", BindingFlags.Public | BindingFlags.Instance, Type.EmptyTypes)!;
-            removeHooks.Add(() => remove.Invoke(remover, null));
-        }
-    }
+            })
+        : ModuleHooks.ModuleLevel(module.Module, _ => Enter(module, null), _ => Exit(module, null, null));
 
     /// <summary>TorchSharp keeps a module's input and output when a hook returns null.</summary>
     private static Tensor Unchanged => null!;
@@ -143,7 +154,7 @@ internal sealed class ForwardPassRecorder : IDisposable
             return;
         }
 
-        long started = Stopwatch.GetTimestamp();
+        var started = HookStarted();
         if (Pass.StartsAnother(module))
         {
             Reset();
@@ -155,7 +166,7 @@ internal sealed class ForwardPassRecorder : IDisposable
             ResolvePending(module.Activation is not null, input);
         }
 
-        hookTicks += Stopwatch.GetTimestamp() - started;
+        HookEnded(started);
     }
 
     private void Exit(DeclaredModule module, Tensor? input, Tensor? output)
@@ -165,9 +176,17 @@ internal sealed class ForwardPassRecorder : IDisposable
             return;
         }
 
-        long started = Stopwatch.GetTimestamp();
+        var started = HookStarted();
         Record(module, input, output);
-        hookTicks += Stopwatch.GetTimestamp() - started;
+        HookEnded(started);
+    }
+
+    private static (long Ticks, long Bytes) HookStarted() => (Stopwatch.GetTimestamp(), GC.GetAllocatedBytesForCurrentThread());
+
+    private void HookEnded((long Ticks, long Bytes) started)
+    {
+        hookTicks += Stopwatch.GetTimestamp() - started.Ticks;
+        hookBytes += GC.GetAllocatedBytesForCurrentThread() - started.Bytes;
     }
 
     private void Record(DeclaredModule module, Tensor? input, Tensor? output)
@@ -258,19 +277,17 @@ internal sealed class ForwardPassRecorder : IDisposable
     {
         var statistics = Pass.Statistics;
         long unitDimension = UnitReductions.UnitDimension(measured, lastWeightLayer?.Units, options.UnitDimension);
-        var probe = new SiteProbe
+        // One object per probe, not one completed with `with`: a deep model's pass makes hundreds.
+        bool saturating = kind == ActivationKind.Saturating;
+        return new SiteProbe
         {
             Role = role, Module = module, Call = call, Event = @event, FeedingLayer = lastWeightLayer, Kind = kind,
             Units = UnitReductions.Units(measured, unitDimension),
             Elements = measured.numel(),
+            SaturatedSlot = saturating ? statistics.Add(UnitReductions.SaturatedElements(measured, options.SaturationThreshold)) : -1,
+            UnitMaximaEntry = saturating ? -1 : Queued(UnitReductions.PerUnitMaximum(measured, unitDimension)),
+            NonPositiveSlot = !saturating && options.DyingMeasure == DyingMeasure.NonPositiveOutputs ? statistics.Add(UnitReductions.NonPositiveElements(measured)) : -1,
         };
-        return kind == ActivationKind.Saturating
-            ? probe with { SaturatedSlot = statistics.Add(UnitReductions.SaturatedElements(measured, options.SaturationThreshold)) }
-            : probe with
-            {
-                UnitMaximaEntry = Queued(UnitReductions.PerUnitMaximum(measured, unitDimension)),
-                NonPositiveSlot = options.DyingMeasure == DyingMeasure.NonPositiveOutputs ? statistics.Add(UnitReductions.NonPositiveElements(measured)) : -1,
-            };
     }
 
     private SiteProbe CandidateProbe(DeclaredModule module, int call, int @event, Tensor output, Tensor nextInput) =>

@@ -156,14 +156,15 @@ internal sealed class GradientDiagnostician
 
     private IEnumerable<GradientDiagnosis> UnitProblems(ActivationStatistics site)
     {
-        string seenAs = site.Source == ActivationSource.FunctionalCall ? $"functional activation after '{site.Module}'" : $"'{site.Layer}'";
+        // Formatted only for a site that has a problem: a healthy deep model has hundreds of sites a collection.
+        string SeenAs() => site.Source == ActivationSource.FunctionalCall ? $"functional activation after '{site.Module}'" : $"'{site.Layer}'";
         if (site.Kind == ActivationKind.Rectifier && DyingMeasureOf(site) is { } dying && dying >= options.DyingFraction)
         {
             string what = options.DyingMeasure switch
             {
-                DyingMeasure.NonPositiveOutputs => $"{Format(dying * 100)}% of the outputs of {seenAs} were zero",
-                DyingMeasure.ZeroGradients => $"{Format(dying * 100)}% of the weight-gradient elements of '{site.WeightLayer}', which feeds {seenAs}, were exactly zero",
-                _ => $"{site.DeadUnits} of {site.Units} units of {seenAs} output zero for the whole batch",
+                DyingMeasure.NonPositiveOutputs => $"{Format(dying * 100)}% of the outputs of {SeenAs()} were zero",
+                DyingMeasure.ZeroGradients => $"{Format(dying * 100)}% of the weight-gradient elements of '{site.WeightLayer}', which feeds {SeenAs()}, were exactly zero",
+                _ => $"{site.DeadUnits} of {site.Units} units of {SeenAs()} output zero for the whole batch",
             };
             yield return new GradientDiagnosis(GradientProblem.DyingRelu, site.Layer, dying, options.DyingFraction,
                 $"dying ReLU: {what}. Use He init, a lower learning rate, or LeakyReLU/GELU.");
@@ -172,7 +173,7 @@ internal sealed class GradientDiagnostician
         if (site.Kind == ActivationKind.Saturating && site.SaturatedFraction is { } saturated && saturated > options.SaturatedFraction)
         {
             yield return new GradientDiagnosis(GradientProblem.SaturatedActivations, site.Layer, saturated, options.SaturatedFraction,
-                $"saturated activations: {Format(saturated * 100)}% of the pre-activations of {seenAs} lie at or beyond ±{Format(options.SaturationThreshold)}, " +
+                $"saturated activations: {Format(saturated * 100)}% of the pre-activations of {SeenAs()} lie at or beyond ±{Format(options.SaturationThreshold)}, " +
                 "where the slope is near zero. Normalise the inputs to the layer (BatchNorm/LayerNorm), shrink the init, or use ReLU.");
         }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
@@ -17,7 +16,8 @@ namespace GradGuard.TorchSharp;
 /// </code>
 /// TorchSharp has no backward hooks, so gradients are read from <c>.grad</c> at that call. Forward hooks, which fire
 /// when modules are invoked through <c>call()</c>, record the order in which the pass ran its layers and reduce the
-/// activation at every call site; modules called through <c>forward()</c> are placed by declaration order instead.
+/// activation at every call site; modules called through <c>forward()</c> are placed by declaration order instead. The
+/// hooks are on the modules only for the passes before a collecting call.
 /// By default the monitor chooses which calls collect so that it takes at most 1% of training time
 /// (<see cref="GradientMonitorOptions.CostBudget"/>); <see cref="GradientMonitorOptions.CollectEvery"/> fixes the cadence.
 /// </summary>
@@ -38,9 +38,8 @@ public sealed class GradientMonitor : IDisposable
     private string coarseningLogged = "";
     private Tensor? pendingPreClipTotalNorm;
     private Tensor? pendingLoss;
+    private readonly MonitorClock clock = new();
     private long collectCalls;
-    private long previousCallStarted;
-    private long previousCallTicks;
     private volatile GradientReport? lastReport;
     private bool disposed;
 
@@ -146,17 +145,16 @@ public sealed class GradientMonitor : IDisposable
     private GradientReport? CollectStep()
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        long started = Stopwatch.GetTimestamp();
-        long hookTicks = recorder.TakeHookTicks();
-        signals.StepTaken();
-        if (collectCalls > 0)
+        var (hookTicks, hookBytes) = recorder.TakeHookWork();
+        if (clock.CallStarted(MonitorClock.Reading.Now(), hookTicks, hookBytes) is { } step)
         {
-            cadence.StepTimed(Seconds(started - previousCallStarted - previousCallTicks - hookTicks));
+            cadence.StepTimed(step);
         }
 
         collectCalls++;
         try
         {
+            signals.StepTaken();
             if (!cadence.Collects(collectCalls))
             {
                 DiscardPreClipTotalNorm();
@@ -176,14 +174,13 @@ public sealed class GradientMonitor : IDisposable
             signals.Collected(report);
             lastReport = report;
             Publish(report);
-            ChooseCadence(report.Step, Seconds(hookTicks + Stopwatch.GetTimestamp() - started));
+            ChooseCadence(report.Step, clock.CollectionTimed(MonitorClock.Reading.Now()));
             return report;
         }
         finally
         {
             recorder.Armed = cadence.Collects(collectCalls + 1);
-            previousCallStarted = started;
-            previousCallTicks = Stopwatch.GetTimestamp() - started;
+            clock.CallEnded(MonitorClock.Reading.Now());
         }
     }
 
@@ -241,8 +238,6 @@ public sealed class GradientMonitor : IDisposable
         signals.Dispose();
         DiscardPreClipTotalNorm();
     }
-
-    private static double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;
 
     /// <summary>Times the collection that just ended into the cadence, and says when that changed it.</summary>
     private void ChooseCadence(long step, double seconds)

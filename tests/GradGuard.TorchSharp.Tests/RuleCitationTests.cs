@@ -236,19 +236,4 @@ public class RuleCitationTests
             return output;
         }
     }
-
-    /// <summary>An LSTM over the sequence and a linear head on its last output.</summary>
-    private sealed class RecurrentRegressor : nn.Module<Tensor, Tensor>
-    {
-        private readonly LSTM lstm = nn.LSTM(3, 8, batchFirst: true);
-        private readonly Linear head = nn.Linear(8, 1);
-
-        public RecurrentRegressor() : base(nameof(RecurrentRegressor)) => RegisterComponents();
-
-        public override Tensor forward(Tensor input)
-        {
-            var (output, _, _) = lstm.call(input);
-            return head.call(output.select(1, -1));
-        }
-    }
 }

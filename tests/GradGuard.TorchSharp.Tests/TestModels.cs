@@ -1,3 +1,5 @@
+using System.Collections;
+using System.Reflection;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -32,6 +34,24 @@ internal static class TestModels
         var loss = nn.functional.mse_loss(output, torch.zeros_like(output));
         loss.backward();
         return monitor.Collect() ?? throw new InvalidOperationException("The step was not collected.");
+    }
+
+    /// <summary>TorchSharp keeps forward hooks in protected dictionaries, typed and module-level; their sizes are the only outside view of them.</summary>
+    public static (int Before, int After) HookCounts(nn.Module module) =>
+        (Count(module, "pre_hooks") + Count(module, "module_pre_hooks"), Count(module, "post_hooks") + Count(module, "module_post_hooks"));
+
+    private static int Count(nn.Module module, string dictionary)
+    {
+        for (var type = module.GetType(); type is not null; type = type.BaseType)
+        {
+            var field = type.GetField(dictionary, BindingFlags.NonPublic | BindingFlags.Instance);
+            if (field is not null)
+            {
+                return ((ICollection)field.GetValue(module)!).Count;
+            }
+        }
+
+        throw new InvalidOperationException($"TorchSharp no longer keeps forward hooks in '{dictionary}'; update the test.");
     }
 }
 
@@ -73,6 +93,21 @@ internal sealed class SharedLayerNetwork : nn.Module<Tensor, Tensor>
     {
         using var hidden = first.call(input);
         return second.call(hidden);
+    }
+}
+
+/// <summary>An LSTM over the sequence and a linear head on its last output.</summary>
+internal sealed class RecurrentRegressor : nn.Module<Tensor, Tensor>
+{
+    private readonly LSTM lstm = nn.LSTM(3, 8, batchFirst: true);
+    private readonly Linear head = nn.Linear(8, 1);
+
+    public RecurrentRegressor() : base(nameof(RecurrentRegressor)) => RegisterComponents();
+
+    public override Tensor forward(Tensor input)
+    {
+        var (output, _, _) = lstm.call(input);
+        return head.call(output.select(1, -1));
     }
 }
 

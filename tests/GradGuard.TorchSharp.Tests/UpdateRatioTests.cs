@@ -68,6 +68,64 @@ public class UpdateRatioTests
         Assert.InRange(Assert.Single(next!.UpdateRatios).Ratio / whole, 0.95, 1.05);
     }
 
+    /// <remarks>
+    /// mid1 and mid2 share a shape and are copied and measured together (one row each), stem and head alone; the two
+    /// 256×256 layers together on every 17th element. Each ratio is checked against its own layer's, in forward order.
+    /// </remarks>
+    [Fact]
+    public void Layers_measured_together_get_each_its_own_ratio_in_forward_order()
+    {
+        using var declaredBackwards = new DeclaredBackwards();
+        AssertRatiosOfOneStep(declaredBackwards, Reference.Input(8), stride: 1);
+
+        torch.manual_seed(11);
+        using var wide = nn.Sequential(("first", nn.Linear(256, 256)), ("relu", nn.ReLU()), ("second", nn.Linear(256, 256)));
+        using var input = torch.randn(16, 256);
+        AssertRatiosOfOneStep(wide, input, stride: 17);
+    }
+
+    private static void AssertRatiosOfOneStep(nn.Module<Tensor, Tensor> model, Tensor input, long stride)
+    {
+        using var optimizer = torch.optim.SGD(model.parameters(), 0.1, momentum: 0.9);
+        using var monitor = GradientMonitor.Attach(model, EveryStep);
+
+        var first = TrainModel(model, input, optimizer, monitor, out var atFirst);
+        var second = TrainModel(model, input, optimizer, monitor, out var atSecond);
+
+        var expected = first.WeightGradients.Select(weight =>
+        {
+            using var before = Sampled(atFirst[weight.Layer], stride);
+            using var after = Sampled(atSecond[weight.Layer], stride);
+            using var update = after - before;
+            return (weight.Layer, update.norm().item<float>() / (double)before.norm().item<float>());
+        }).ToList();
+        Assert.Equal(expected.Select(entry => entry.Layer), second.UpdateRatios.Select(ratio => ratio.Layer));
+        Assert.All(expected.Zip(second.UpdateRatios), pair => Assert.Equal(pair.First.Item2, pair.Second.Ratio, pair.First.Item2 * 1e-5));
+        atFirst.Values.Concat(atSecond.Values).ToList().ForEach(weight => weight.Dispose());
+    }
+
+    private static Tensor Sampled(Tensor weight, long stride)
+    {
+        using var flat = weight.detach().reshape(-1);
+        using var sampled = flat.slice(0, 0, flat.numel(), stride);
+        return sampled.clone();
+    }
+
+    /// <summary>A training step that also keeps a copy of each weight matrix as the collection saw it, by layer.</summary>
+    private static GradientReport TrainModel(nn.Module<Tensor, Tensor> model, Tensor input, optim.Optimizer optimizer, GradientMonitor monitor, out Dictionary<string, Tensor> weights)
+    {
+        using var scope = torch.NewDisposeScope();
+        optimizer.zero_grad();
+        var output = model.call(input);
+        nn.functional.mse_loss(output, torch.zeros_like(output)).backward();
+        var report = monitor.Collect()!;
+        weights = report.WeightGradients.ToDictionary(
+            weight => weight.Layer,
+            weight => model.named_parameters().Single(entry => entry.name == $"{weight.Layer}.weight").parameter.detach().clone().DetachFromDisposeScope());
+        optimizer.step();
+        return report;
+    }
+
     [Fact]
     public void Without_an_optimizer_step_between_collections_there_is_no_ratio_and_no_diagnosis()
     {

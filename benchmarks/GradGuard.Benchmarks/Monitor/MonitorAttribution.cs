@@ -8,6 +8,7 @@ namespace GradGuard.Benchmarks.Monitor;
 
 /// <summary>What one workload's collections cost the monitor, per collection and per item it measures.</summary>
 /// <param name="CollectMicroseconds">Median time of <c>Collect()</c> on a collecting call.</param>
+/// <param name="SkippedCollectMicroseconds">Median time of <c>Collect()</c> on a call that does not collect: after a collection it turns the update ratio's copies into norms, and before one it puts the hooks back on.</param>
 /// <param name="HooksMicroseconds">Median time of the monitor's forward hooks in a pass before a collecting call.</param>
 /// <param name="SkippedHooksMicroseconds">The same in a pass before a call that does not collect.</param>
 /// <param name="Tensors">Parameter tensors with a gradient, each read at a collection.</param>
@@ -15,11 +16,13 @@ namespace GradGuard.Benchmarks.Monitor;
 /// <param name="Modules">Modules carrying the monitor's hooks.</param>
 /// <param name="GradientMegabytes">Megabytes of gradients read at a collection.</param>
 /// <param name="ActivationMegabytes">Megabytes of output of the ReLU, ReLU6, Sigmoid and Tanh modules in a pass.</param>
+/// <param name="AllocatedKilobytes">Managed memory the monitor allocates per collection: both <c>Collect()</c> calls, and what a measured pass allocates more than a skipped one.</param>
 internal sealed record CollectionCost(
-    double CollectMicroseconds, double HooksMicroseconds, double SkippedHooksMicroseconds, int Tensors, int Sites, int Modules, double GradientMegabytes, double ActivationMegabytes)
+    double CollectMicroseconds, double SkippedCollectMicroseconds, double HooksMicroseconds, double SkippedHooksMicroseconds, int Tensors, int Sites, int Modules,
+    double GradientMegabytes, double ActivationMegabytes, double AllocatedKilobytes)
 {
-    /// <summary>A collection's whole cost, hooks and <c>Collect()</c>.</summary>
-    public double CollectionMicroseconds => CollectMicroseconds + HooksMicroseconds;
+    /// <summary>A collection's whole cost at every second step: the hooks and both <c>Collect()</c> calls.</summary>
+    public double CollectionMicroseconds => CollectMicroseconds + SkippedCollectMicroseconds + HooksMicroseconds;
 
     /// <summary>Per parameter tensor plus activation site: the figure the per-tensor goal is stated in.</summary>
     public double MicrosecondsPerItem => CollectionMicroseconds / (Tensors + Sites);
@@ -54,18 +57,24 @@ internal static class MonitorAttribution
         var measuredHooks = new List<double>();
         var skippedHooks = new List<double>();
         var collect = new List<double>();
+        var skippedCollect = new List<double>();
+        var allocated = new List<double>();
         GradientReport? report = null;
         for (int step = 0; step < WarmupSteps + 2 * pairs; step++)
         {
             using var scope = torch.NewDisposeScope();
             optimizer.zero_grad();
             hookClock.Reset();
+            long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
             var output = instance.Model.call(instance.Input);
+            long passAllocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
             double hooks = hookClock.Microseconds - clockOverhead;
             nn.functional.cross_entropy(output, instance.Labels).backward();
+            allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
             long start = Stopwatch.GetTimestamp();
             var collected = monitor.Collect();
             double collecting = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+            long collectAllocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
             optimizer.step();
             report = collected ?? report;
             if (step < WarmupSteps)
@@ -74,17 +83,19 @@ internal static class MonitorAttribution
             }
 
             (collected is not null ? measuredHooks : skippedHooks).Add(hooks);
-            if (collected is not null)
-            {
-                collect.Add(collecting);
-            }
+            (collected is not null ? collect : skippedCollect).Add(collecting);
+            // A measured pass and the skipped one after it: the difference of the two passes is what the hooks allocated.
+            allocated.Add(collected is not null ? passAllocated + collectAllocated : collectAllocated - passAllocated);
         }
 
         double gradientBytes = instance.Model.parameters().Where(parameter => parameter.grad is not null).Sum(parameter => (double)parameter.numel() * parameter.element_size());
+        var perCollection = allocated.Chunk(2).Where(pair => pair.Length == 2).Select(pair => pair.Sum() / 1024);
         var cost = new CollectionCost(
-            Statistics.Median(collect), Statistics.Median(measuredHooks), Statistics.Median(skippedHooks),
-            report!.Parameters.Count, report.Activations.Count, instance.Model.modules().Count() + 1, gradientBytes / (1 << 20), activationBytes / (1 << 20));
+            Statistics.Median(collect), Statistics.Median(skippedCollect), Statistics.Median(measuredHooks), Statistics.Median(skippedHooks),
+            report!.Parameters.Count, report.Activations.Count, instance.Model.modules().Count() + 1, gradientBytes / (1 << 20), activationBytes / (1 << 20),
+            Statistics.Median(perCollection));
         summary.Add($"{prefix}.attribution.collect_us", cost.CollectMicroseconds, "F1");
+        summary.Add($"{prefix}.attribution.collect_skipped_us", cost.SkippedCollectMicroseconds, "F1");
         summary.Add($"{prefix}.attribution.hooks_us", cost.HooksMicroseconds, "F1");
         summary.Add($"{prefix}.attribution.hooks_skipped_us", cost.SkippedHooksMicroseconds, "F2");
         summary.Add($"{prefix}.attribution.tensors", cost.Tensors);
@@ -94,6 +105,7 @@ internal static class MonitorAttribution
         summary.Add($"{prefix}.attribution.activation_mb", cost.ActivationMegabytes, "F2");
         summary.Add($"{prefix}.attribution.us_per_item", cost.MicrosecondsPerItem, "F2");
         summary.Add($"{prefix}.attribution.skipped_us_per_module", cost.SkippedMicrosecondsPerModule, "F3");
+        summary.Add($"{prefix}.attribution.allocated_kb", cost.AllocatedKilobytes, "F1");
         return cost;
     }
 

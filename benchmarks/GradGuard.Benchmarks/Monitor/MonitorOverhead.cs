@@ -18,8 +18,8 @@ internal sealed record OverheadSettings(int Rounds, int WarmupRounds, IReadOnlyL
 /// <summary>
 /// Times bare and instrumented training steps side by side. BenchmarkDotNet measures one benchmark after the
 /// other, and on a shared 2-core machine the background drifts between them by more than the 1% to be
-/// resolved. Here the variants take turns step by step, in an order that rotates, and each ratio is the median
-/// over rounds of a variant's time in the round divided by the bare time in the same round. A second bare copy
+/// resolved. Here the variants take turns round by round, ten steps each, in an order that rotates, and each ratio is
+/// the median over rounds of a variant's time in the round divided by the bare time in the same round. A second bare copy
 /// is timed like the others, so every run states its own noise floor.
 /// </summary>
 internal static class MonitorOverhead
@@ -59,18 +59,25 @@ internal static class MonitorOverhead
         }
     }
 
+    /// <summary>
+    /// One round: each variant's <see cref="StepsPerRound"/> steps in a row, the variants in an order that rotates from
+    /// round to round. In a row, not step by step in turns: the default monitor times the training step as the time
+    /// between its own <c>Collect()</c> calls, and with the other variants' steps in between it saw a step several times
+    /// longer than its own and chose a cadence too fine for it.
+    /// </summary>
     private static Dictionary<Instrumentation, double> TimeRound(List<InstrumentedTraining> trainings, int round)
     {
-        var seconds = trainings.ToDictionary(training => training.Instrumentation, _ => 0.0);
-        for (int step = 0; step < StepsPerRound; step++)
+        var seconds = new Dictionary<Instrumentation, double>();
+        for (int turn = 0; turn < trainings.Count; turn++)
         {
-            for (int turn = 0; turn < trainings.Count; turn++)
+            var training = trainings[(round + turn) % trainings.Count];
+            long start = Stopwatch.GetTimestamp();
+            for (int step = 0; step < StepsPerRound; step++)
             {
-                var training = trainings[(round + step + turn) % trainings.Count];
-                long start = Stopwatch.GetTimestamp();
                 training.Step();
-                seconds[training.Instrumentation] += Stopwatch.GetElapsedTime(start).TotalSeconds;
             }
+
+            seconds[training.Instrumentation] = Stopwatch.GetElapsedTime(start).TotalSeconds;
         }
 
         return seconds;
