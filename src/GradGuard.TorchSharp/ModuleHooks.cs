@@ -30,7 +30,14 @@ internal sealed class ModuleHooks
 
     /// <summary>Hooks that see a one-tensor module's input and output.</summary>
     public static ModuleHooks Typed(nn.Module<Tensor, Tensor> module, Func<nn.Module<Tensor, Tensor>, Tensor, Tensor> pre, Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor> post) =>
-        InTables(module, ("pre_hooks", pre), ("post_hooks", post)) ?? new ModuleHooks(null, () =>
+        InTables(module, ("pre_hooks", pre), ("post_hooks", post)) ?? Registered(module, pre, post);
+
+    /// <summary>
+    /// The same hooks through TorchSharp's public registration, made anew each time they go on: what a TorchSharp that
+    /// keeps a module's hooks elsewhere than 0.107's dictionaries gets.
+    /// </summary>
+    internal static ModuleHooks Registered(nn.Module<Tensor, Tensor> module, Func<nn.Module<Tensor, Tensor>, Tensor, Tensor> pre, Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor> post) =>
+        new(null, () =>
         {
             var preRemover = module.register_forward_pre_hook(pre);
             var postRemover = module.register_forward_hook(post);

@@ -53,6 +53,39 @@ public class HooksBetweenCollectionsTests
         Assert.All(modules, module => Assert.Equal((0, module == relu ? 1 : 0), TestModels.HookCounts(module)));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Hooks_fire_only_while_on_whether_kept_in_the_modules_dictionaries_or_registered_through_the_public_api(bool inTables)
+    {
+        using var linear = nn.Linear(2, 2);
+        using var input = torch.ones(1, 2);
+        var calls = new List<string>();
+        Func<nn.Module<Tensor, Tensor>, Tensor, Tensor> pre = (_, x) =>
+        {
+            calls.Add("pre");
+            return x;
+        };
+        Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor> post = (_, _, y) =>
+        {
+            calls.Add("post");
+            return y;
+        };
+        var hooks = inTables ? ModuleHooks.Typed(linear, pre, post) : ModuleHooks.Registered(linear, pre, post);
+
+        for (int round = 0; round < 2; round++)
+        {
+            hooks.PutOn();
+            Assert.Equal((1, 1), TestModels.HookCounts(linear));
+            linear.call(input).Dispose();
+            hooks.TakeOff();
+            Assert.Equal((0, 0), TestModels.HookCounts(linear));
+            linear.call(input).Dispose();
+        }
+
+        Assert.Equal(new[] { "pre", "post", "pre", "post" }, calls);
+    }
+
     [Fact]
     public void At_every_step_the_hooks_stay_on()
     {
