@@ -51,9 +51,6 @@ internal sealed class GradientNorms
     /// <summary>Up to this many elements (32 KB of float32) a gradient is cheaper copied into its group than reduced alone: measured on the CPU, 1.3 µs against 5.6 µs at 4096 elements, even at 16384.</summary>
     public const long DefaultBatchedElements = 8192;
 
-    /// <summary>A group's concatenation stays below this many elements (4 MB of float32), so it never needs memory of a size that faults pages in anew.</summary>
-    private const long MaxGroupElements = 1 << 20;
-
     /// <summary>Counts up to this are exact in float32.</summary>
     private const long ExactFloatCount = 1 << 24;
 
@@ -164,37 +161,31 @@ internal sealed class GradientNorms
         {
             var signature = gradients.Select(Signature).ToArray();
             var singles = new List<int>();
-            var byShape = new Dictionary<string, List<int>>();
+            var batchable = new List<int>();
             for (int index = 0; index < gradients.Count; index++)
             {
                 var gradient = gradients[index];
                 if (signature[index].Elements > batchedElements || gradient.dim() == 0 || gradient.is_sparse)
                 {
                     singles.Add(index);
-                    continue;
                 }
-
-                string key = $"{gradient.dtype} {gradient.device} {string.Join('x', gradient.shape)}";
-                if (!byShape.TryGetValue(key, out var members))
+                else
                 {
-                    members = new List<int>();
-                    byShape.Add(key, members);
+                    batchable.Add(index);
                 }
-
-                members.Add(index);
             }
 
             var groups = new List<int[]>();
-            foreach (var members in byShape.Values)
+            foreach (var sameShape in SameShapeBatches.Of(batchable, index => gradients[index]))
             {
-                if (members.Count == 1)
+                var members = sameShape.ToArray();
+                if (members.Length == 1)
                 {
                     singles.Add(members[0]);
                     continue;
                 }
 
-                int perGroup = (int)Math.Max(1, MaxGroupElements / Math.Max(1, signature[members[0]].Elements));
-                groups.AddRange(members.Chunk(perGroup));
+                groups.AddRange(SameShapeBatches.Chunks(members, signature[members[0]].Elements));
             }
 
             return new Grouping(signature, groups, singles);

@@ -12,17 +12,14 @@ namespace GradGuard.TorchSharp;
 /// A layer of more than <see cref="SampledElements"/> elements is copied at evenly spaced elements only (an odd stride,
 /// so that it does not follow the rows): copying whole weight matrices would cost more than the optimizer's step, and
 /// a ratio of two norms over thousands of elements is within a few percent of the whole layer's.
-/// Weights of one dtype, device and shape are copied by one <c>cat</c> and measured row by row, as
-/// <see cref="GradientNorms"/> measures gradients: on a deep stack of small layers the calls, not the bytes, were the
+/// Weights of one dtype, device and shape are copied by one <c>cat</c> and measured row by row
+/// (<see cref="SameShapeBatches"/>), as <see cref="GradientNorms"/> measures gradients: on a deep stack of small layers the calls, not the bytes, were the
 /// cost (ten per layer, about 15 µs).
 /// </summary>
 internal sealed class UpdateRatios : IDisposable
 {
     /// <summary>The most elements of one layer whose update is measured.</summary>
     public const int SampledElements = 4096;
-
-    /// <summary>A group's copy stays below this many elements (4 MB of float32).</summary>
-    private const long MaxGroupElements = 1 << 20;
 
     private readonly GradientMonitorOptions options;
     private readonly Dictionary<(string Layer, string Name), TrackedParameter> parameters;
@@ -44,12 +41,12 @@ internal sealed class UpdateRatios : IDisposable
         var weights = report.WeightGradients
             .Where(weight => double.IsFinite(weight.Norm))
             .Select((weight, position) => (Weight: (position, weight), Tensor: (Tensor)parameters[(weight.Layer, weight.Parameter)].Tensor));
-        foreach (var shape in weights.GroupBy(entry => (entry.Tensor.dtype, entry.Tensor.device_type, entry.Tensor.device_index, string.Join('x', entry.Tensor.shape))))
+        foreach (var shape in SameShapeBatches.Of(weights, entry => entry.Tensor))
         {
             long elements = shape.First().Tensor.numel();
             long stride = elements <= SampledElements ? 1 : ((elements + SampledElements - 1) / SampledElements) | 1;
             long sampled = (elements + stride - 1) / stride;
-            foreach (var group in shape.Chunk((int)Math.Max(1, MaxGroupElements / sampled)))
+            foreach (var group in SameShapeBatches.Chunks(shape, sampled))
             {
                 var tensors = group.Select(entry => entry.Tensor).ToArray();
                 // TorchSharp's cat of a single tensor returns an alias of it, not a copy.
