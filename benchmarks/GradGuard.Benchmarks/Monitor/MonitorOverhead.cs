@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace GradGuard.Benchmarks.Monitor;
 
 /// <summary>How long the interleaved comparison of one workload runs, and which variants take part.</summary>
@@ -18,9 +16,10 @@ internal sealed record OverheadSettings(int Rounds, int WarmupRounds, IReadOnlyL
 /// <summary>
 /// Times bare and instrumented training steps side by side. BenchmarkDotNet measures one benchmark after the
 /// other, and on a shared 2-core machine the background drifts between them by more than the 1% to be
-/// resolved. Here the variants take turns round by round, ten steps each, in an order that rotates, and each ratio is
-/// the median over rounds of a variant's time in the round divided by the bare time in the same round. A second bare copy
-/// is timed like the others, so every run states its own noise floor.
+/// resolved. Here the variants take turns step by step, in an order that rotates from step to step, and each ratio is
+/// the median over rounds (ten steps of every variant) of a variant's time in the round divided by the bare time in the
+/// same round. A second bare copy is timed like the others, so every run states its own noise floor. Each monitor reads
+/// its model's <see cref="TurnClock"/>, so it times its own steps and not the other variants' between two of its calls.
 /// </summary>
 internal static class MonitorOverhead
 {
@@ -60,27 +59,38 @@ internal static class MonitorOverhead
     }
 
     /// <summary>
-    /// One round: each variant's <see cref="StepsPerRound"/> steps in a row, the variants in an order that rotates from
-    /// round to round. In a row, not step by step in turns: the default monitor times the training step as the time
-    /// between its own <c>Collect()</c> calls, and with the other variants' steps in between it saw a step several times
-    /// longer than its own and chose a cadence too fine for it.
+    /// One round: <see cref="StepsPerRound"/> steps of every variant, one step of each in turn, the order rotated by one
+    /// at every step so that no variant always follows the same one (into the caches it left).
     /// </summary>
     private static Dictionary<Instrumentation, double> TimeRound(List<InstrumentedTraining> trainings, int round)
     {
-        var seconds = new Dictionary<Instrumentation, double>();
-        for (int turn = 0; turn < trainings.Count; turn++)
+        var seconds = trainings.ToDictionary(training => training.Instrumentation, _ => 0.0);
+        for (int step = 0; step < StepsPerRound; step++)
         {
-            var training = trainings[(round + turn) % trainings.Count];
-            long start = Stopwatch.GetTimestamp();
-            for (int step = 0; step < StepsPerRound; step++)
+            for (int turn = 0; turn < trainings.Count; turn++)
             {
-                training.Step();
+                var training = trainings[(round * StepsPerRound + step + turn) % trainings.Count];
+                seconds[training.Instrumentation] += training.Step().TotalSeconds;
             }
-
-            seconds[training.Instrumentation] = Stopwatch.GetElapsedTime(start).TotalSeconds;
         }
 
         return seconds;
+    }
+
+    /// <summary>
+    /// The default monitor on a model that trains alone, on the wall clock, for as many steps as the interleaved run
+    /// gave it: the cadence it chooses there is the one the interleaved variant's own clock should lead it to.
+    /// </summary>
+    public static void RunAlone(Workload workload, string prefix, OverheadSettings settings, Summary summary)
+    {
+        using var training = new InstrumentedTraining(workload, Instrumentation.MonitorDefault, monitorClock: TimeProvider.System);
+        int steps = (settings.WarmupRounds + settings.Rounds) * StepsPerRound;
+        var times = Enumerable.Range(0, steps).Select(_ => training.Step().TotalSeconds).ToList();
+        string name = $"{prefix}.monitor_default_alone";
+        summary.Add($"{name}.step_ms", Statistics.Median(times.Skip(settings.WarmupRounds * StepsPerRound)) * 1000, "F2");
+        var cost = training.Monitor!.Cost;
+        summary.Add($"{name}.collect_every", cost.CollectEvery);
+        summary.Add($"{name}.self_measured_share", cost.TimeShare ?? double.NaN, "F5");
     }
 
     private static string FigureName(Instrumentation instrumentation) => instrumentation switch
