@@ -1,3 +1,5 @@
+using GradGuard.TorchSharp;
+
 namespace GradGuard.Benchmarks.Monitor;
 
 /// <summary>How long the interleaved comparison of one workload runs, and which variants take part.</summary>
@@ -16,7 +18,7 @@ internal sealed record OverheadSettings(int Rounds, int WarmupRounds, IReadOnlyL
 /// <summary>
 /// Times bare and instrumented training steps side by side. BenchmarkDotNet measures one benchmark after the
 /// other, and on a shared 2-core machine the background drifts between them by more than the 1% to be
-/// resolved. Here the variants take turns step by step, in an order that rotates from step to step, and each ratio is
+/// resolved. Here the variants take turns step by step, in orders where each follows every other equally often, and each ratio is
 /// the median over rounds (ten steps of every variant) of a variant's time in the round divided by the bare time in the
 /// same round. A second bare copy is timed like the others, so every run states its own noise floor. Each monitor reads
 /// its model's <see cref="TurnClock"/>, so it times its own steps and not the other variants' between two of its calls.
@@ -31,12 +33,13 @@ internal static class MonitorOverhead
         var trainings = settings.Variants.Prepend(Instrumentation.Bare).Select(instrumentation => new InstrumentedTraining(workload, instrumentation)).ToList();
         try
         {
+            var orders = TurnOrders(trainings.Count);
             for (int round = 0; round < settings.WarmupRounds; round++)
             {
-                TimeRound(trainings, round);
+                TimeRound(trainings, orders, round);
             }
 
-            var rounds = Enumerable.Range(0, settings.Rounds).Select(round => TimeRound(trainings, round)).ToList();
+            var rounds = Enumerable.Range(settings.WarmupRounds, settings.Rounds).Select(round => TimeRound(trainings, orders, round)).ToList();
             summary.Add($"{prefix}.bare.step_ms", Statistics.Median(rounds.Select(seconds => seconds[Instrumentation.Bare])) * 1000 / StepsPerRound, "F2");
             foreach (var training in trainings.Where(training => training.Instrumentation != Instrumentation.Bare))
             {
@@ -46,9 +49,7 @@ internal static class MonitorOverhead
                 {
                     // A cadence longer than a round leaves most rounds without a collection: the ratio of the sums is the share over the run.
                     summary.Add($"{name}.total_ratio", rounds.Sum(seconds => seconds[training.Instrumentation]) / rounds.Sum(seconds => seconds[Instrumentation.Bare]));
-                    var cost = monitor.Cost;
-                    summary.Add($"{name}.collect_every", cost.CollectEvery);
-                    summary.Add($"{name}.self_measured_share", cost.TimeShare ?? double.NaN, "F5");
+                    AddCost(monitor.Cost, name, summary);
                 }
             }
         }
@@ -59,22 +60,43 @@ internal static class MonitorOverhead
     }
 
     /// <summary>
-    /// One round: <see cref="StepsPerRound"/> steps of every variant, one step of each in turn, the order rotated by one
-    /// at every step so that no variant always follows the same one (into the caches it left).
+    /// One round: <see cref="StepsPerRound"/> steps of every variant, one step of each in turn, the turns of each step in
+    /// the next of <paramref name="orders"/> (see <see cref="TurnOrders"/>).
     /// </summary>
-    private static Dictionary<Instrumentation, double> TimeRound(List<InstrumentedTraining> trainings, int round)
+    private static Dictionary<Instrumentation, double> TimeRound(List<InstrumentedTraining> trainings, IReadOnlyList<int[]> orders, int round)
     {
         var seconds = trainings.ToDictionary(training => training.Instrumentation, _ => 0.0);
         for (int step = 0; step < StepsPerRound; step++)
         {
-            for (int turn = 0; turn < trainings.Count; turn++)
+            foreach (int turn in orders[(round * StepsPerRound + step) % orders.Count])
             {
-                var training = trainings[(round * StepsPerRound + step + turn) % trainings.Count];
-                seconds[training.Instrumentation] += training.Step().TotalSeconds;
+                seconds[trainings[turn].Instrumentation] += trainings[turn].Step().TotalSeconds;
             }
         }
 
         return seconds;
+    }
+
+    /// <summary>
+    /// The orders of a Williams design for <paramref name="count"/> variants: over its rows every variant follows every
+    /// other equally often, and the step after a monitored one, which finds the caches that one left, falls on each
+    /// variant alike. A rotation keeps each variant behind the same one nearly always (measured: the default monitor
+    /// behind every 10th at 6% over bare on <c>tiny</c>, at a cadence of 500, and the bare control behind bare, blind to
+    /// it); shuffled orders balance only on average and widened the bare controls' intervals two- to three-fold.
+    /// With five variants the ten rows are one round.
+    /// </summary>
+    internal static IReadOnlyList<int[]> TurnOrders(int count)
+    {
+        // 0, 1, n-1, 2, n-2, ...: the differences between neighbours take every value once, and so do they in each shift.
+        var first = Enumerable.Range(0, count).Select(position => position % 2 == 1 ? (position + 1) / 2 : (count - position / 2) % count).ToArray();
+        var orders = Enumerable.Range(0, count).Select(shift => first.Select(variant => (variant + shift) % count).ToArray()).ToList();
+        if (count % 2 == 1)
+        {
+            // With an odd count the shifts alone give each ordered pair of neighbours zero or two times; their mirrors make it one each.
+            orders.AddRange(orders.Select(order => order.Reverse().ToArray()).ToList());
+        }
+
+        return orders;
     }
 
     /// <summary>
@@ -88,9 +110,16 @@ internal static class MonitorOverhead
         var times = Enumerable.Range(0, steps).Select(_ => training.Step().TotalSeconds).ToList();
         string name = $"{prefix}.monitor_default_alone";
         summary.Add($"{name}.step_ms", Statistics.Median(times.Skip(settings.WarmupRounds * StepsPerRound)) * 1000, "F2");
-        var cost = training.Monitor!.Cost;
+        AddCost(training.Monitor!.Cost, name, summary);
+    }
+
+    /// <summary>The cadence a monitor chose, its share, and the step and collection it timed on its clock.</summary>
+    private static void AddCost(MonitorCost cost, string name, Summary summary)
+    {
         summary.Add($"{name}.collect_every", cost.CollectEvery);
         summary.Add($"{name}.self_measured_share", cost.TimeShare ?? double.NaN, "F5");
+        summary.Add($"{name}.seen_step_ms", cost.StepMilliseconds ?? double.NaN, "F3");
+        summary.Add($"{name}.seen_collection_ms", cost.CollectionMilliseconds ?? double.NaN, "F3");
     }
 
     private static string FigureName(Instrumentation instrumentation) => instrumentation switch
