@@ -3,8 +3,9 @@ namespace GradGuard.Benchmarks.Monitor;
 /// <summary>
 /// The monitor on the model shapes people train on a CPU, from a 3-layer MLP whose step takes a tenth of a
 /// millisecond to a ResNet. <see cref="RunRatios"/>: interleaved ratios of every variant against bare training, and
-/// the default monitor's cadence when its model trains alone. <see cref="RunCosts"/>: each shape's collection timed directly, and a cost model fitted over the shapes
-/// (microseconds per tensor, per site, per megabyte), figures a busy machine blurs far less than whole-step ratios.
+/// the default monitor's cadence when its model trains alone. <see cref="RunCosts"/>: each shape's collection timed
+/// directly, and a cost model fitted over the shapes (microseconds per tensor, per site, per megabyte), figures a busy
+/// machine blurs far less than whole-step ratios.
 /// </summary>
 internal static class ModelShapes
 {

@@ -18,9 +18,9 @@ internal sealed record OverheadSettings(int Rounds, int WarmupRounds, IReadOnlyL
 /// <summary>
 /// Times bare and instrumented training steps side by side. BenchmarkDotNet measures one benchmark after the
 /// other, and on a shared 2-core machine the background drifts between them by more than the 1% to be
-/// resolved. Here the variants take turns step by step, in orders where each follows every other equally often, and each ratio is
-/// the median over rounds (ten steps of every variant) of a variant's time in the round divided by the bare time in the
-/// same round. A second bare copy is timed like the others, so every run states its own noise floor. Each monitor reads
+/// resolved. Here the variants take turns step by step, in orders where each follows every other equally often, and
+/// each ratio is the median over rounds (ten steps of every variant) of a variant's time in the round divided by the bare
+/// time in the same round. A second bare copy is timed like the others, so every run states its own noise floor. Each monitor reads
 /// its model's <see cref="TurnClock"/>, so it times its own steps and not the other variants' between two of its calls.
 /// </summary>
 internal static class MonitorOverhead
@@ -92,7 +92,7 @@ internal static class MonitorOverhead
         var orders = Enumerable.Range(0, count).Select(shift => first.Select(variant => (variant + shift) % count).ToArray()).ToList();
         if (count % 2 == 1)
         {
-            // With an odd count the shifts alone give each ordered pair of neighbours zero or two times; their mirrors make it one each.
+            // With an odd count the shifts alone do not balance the pairs; with their mirrors every ordered pair of neighbours comes twice.
             orders.AddRange(orders.Select(order => order.Reverse().ToArray()).ToList());
         }
 
