@@ -16,10 +16,11 @@ internal sealed class TurnClock : TimeProvider
 
     public override long GetTimestamp() => elapsed + (turnStarted is { } started ? Stopwatch.GetTimestamp() - started : 0);
 
-    /// <summary>Runs <paramref name="turn"/> with the clock running; returns how long it took.</summary>
+    /// <summary>Runs <paramref name="turn"/> with the clock running; returns how long it took, as much as the clock moved.</summary>
     public TimeSpan Run(Action turn)
     {
         long started = Stopwatch.GetTimestamp();
+        long took = 0;
         turnStarted = started;
         try
         {
@@ -28,9 +29,10 @@ internal sealed class TurnClock : TimeProvider
         finally
         {
             turnStarted = null;
-            elapsed += Stopwatch.GetTimestamp() - started;
+            took = Stopwatch.GetTimestamp() - started;
+            elapsed += took;
         }
 
-        return Stopwatch.GetElapsedTime(started);
+        return TimeSpan.FromSeconds((double)took / Stopwatch.Frequency);
     }
 }
