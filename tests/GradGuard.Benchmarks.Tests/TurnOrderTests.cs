@@ -19,6 +19,26 @@ public class TurnOrderTests
         Assert.Single(neighbours.Values.Distinct());
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(5)]
+    public void With_an_odd_count_every_row_starts_with_the_variant_the_row_before_ended_with(int count)
+    {
+        var orders = MonitorOverhead.TurnOrders(count);
+
+        Assert.All(orders.Zip(orders.Skip(1).Append(orders[0])), rows => Assert.Equal(rows.First[^1], rows.Second[0]));
+    }
+
+    [Fact]
+    public void With_six_variants_all_but_the_three_steps_between_chains_are_a_variant_following_itself()
+    {
+        var orders = MonitorOverhead.TurnOrders(6);
+
+        int breaks = orders.Zip(orders.Skip(1).Append(orders[0])).Count(rows => rows.First[^1] != rows.Second[0]);
+        Assert.Equal(3, breaks);
+        Assert.Equal(12, orders.Count);
+    }
+
     [Fact]
     public void Five_variants_take_one_round_of_ten_steps_for_the_whole_design()
     {
