@@ -97,9 +97,9 @@ internal static class MonitorOverhead
     /// The rows in an order where each starts with the variant the row before it ended with, the last leading back into
     /// the first, wherever that can be done (with an odd count everywhere; with an even count the rows fall into count / 2
     /// such chains, and only the steps from one chain into the next are not): there a variant follows itself, alike for
-    /// every variant. Taken in the order built,
-    /// the last of one row and the first of the next were always the same pairs, and the bare control followed the two
-    /// monitors that collect most at every such step (measured: 1.03–1.04 over bare on <c>tiny</c>).
+    /// every variant. Taken in the order built, the last of one row and the first of the next were always the same pairs,
+    /// and the bare control followed the two monitors that collect most at every such step (measured: 1.03–1.04 over bare
+    /// on <c>tiny</c>).
     /// </summary>
     private static List<int[]> Chained(List<int[]> rows, int count)
     {
