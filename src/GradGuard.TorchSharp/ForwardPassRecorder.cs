@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -99,7 +98,7 @@ internal sealed class ForwardPassRecorder : IDisposable
     /// <summary>Told of every call of a module with a tensor input and output as it returns during an armed training pass, with its call number.</summary>
     public Action<DeclaredModule, int, Tensor, Tensor>? CallReturned { get; set; }
 
-    /// <summary>The time the hooks spent recording and measuring since the last call, in <see cref="Stopwatch"/> ticks, and the managed bytes they allocated; resets both.</summary>
+    /// <summary>The time the hooks spent recording and measuring since the last call, in ticks of <see cref="GradientMonitorOptions.TimeProvider"/>, and the managed bytes they allocated; resets both.</summary>
     public (long Ticks, long Bytes) TakeHookWork()
     {
         var work = (hookTicks, hookBytes);
@@ -181,11 +180,11 @@ internal sealed class ForwardPassRecorder : IDisposable
         HookEnded(started);
     }
 
-    private static (long Ticks, long Bytes) HookStarted() => (Stopwatch.GetTimestamp(), GC.GetAllocatedBytesForCurrentThread());
+    private (long Ticks, long Bytes) HookStarted() => (options.TimeProvider.GetTimestamp(), GC.GetAllocatedBytesForCurrentThread());
 
     private void HookEnded((long Ticks, long Bytes) started)
     {
-        hookTicks += Stopwatch.GetTimestamp() - started.Ticks;
+        hookTicks += options.TimeProvider.GetTimestamp() - started.Ticks;
         hookBytes += GC.GetAllocatedBytesForCurrentThread() - started.Bytes;
     }
 

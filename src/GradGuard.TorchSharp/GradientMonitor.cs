@@ -38,7 +38,7 @@ public sealed class GradientMonitor : IDisposable
     private string coarseningLogged = "";
     private Tensor? pendingPreClipTotalNorm;
     private Tensor? pendingLoss;
-    private readonly MonitorClock clock = new();
+    private readonly MonitorClock clock;
     private long collectCalls;
     private volatile GradientReport? lastReport;
     private bool disposed;
@@ -59,6 +59,7 @@ public sealed class GradientMonitor : IDisposable
         diagnostician = new GradientDiagnostician(options);
         cadence = new CollectionCadence(options.CollectEvery, options.CostBudget);
         cost = cadence.Cost;
+        clock = new MonitorClock(options.TimeProvider);
         recorder = new ForwardPassRecorder(structure, options) { Armed = true };
         signals = new TrainingSignals(structure, options, recorder);
         GradGuardMetrics.Register(this);
@@ -146,7 +147,7 @@ public sealed class GradientMonitor : IDisposable
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         var (hookTicks, hookBytes) = recorder.TakeHookWork();
-        if (clock.CallStarted(MonitorClock.Reading.Now(), hookTicks, hookBytes) is { } step)
+        if (clock.CallStarted(clock.Now(), hookTicks, hookBytes) is { } step)
         {
             cadence.StepTimed(step);
         }
@@ -174,13 +175,13 @@ public sealed class GradientMonitor : IDisposable
             signals.Collected(report);
             lastReport = report;
             Publish(report);
-            ChooseCadence(report.Step, clock.CollectionTimed(MonitorClock.Reading.Now()));
+            ChooseCadence(report.Step, clock.CollectionTimed(clock.Now()));
             return report;
         }
         finally
         {
             recorder.Armed = cadence.Collects(collectCalls + 1);
-            clock.CallEnded(MonitorClock.Reading.Now());
+            clock.CallEnded(clock.Now());
         }
     }
 

@@ -26,6 +26,18 @@ public sealed class GradientMonitorOptions
     /// </summary>
     public double? CostBudget { get; set; } = 0.01;
 
+    /// <summary>
+    /// The clock the monitor times its own work and the training step with, for <see cref="CostBudget"/> and
+    /// <see cref="GradientMonitor.Cost"/>: its hooks and <see cref="GradientMonitor.Collect"/> read
+    /// <see cref="System.TimeProvider.GetTimestamp"/>. <see cref="System.TimeProvider.System"/> (the default) is the
+    /// wall clock. Give each model its own clock where one thread trains several models in turns: a clock that runs only
+    /// while its model's steps run lets each monitor see the step its model takes alone, where the wall clock would count
+    /// the other models' steps as its own. Tests give a clock they advance by hand, for a cadence they can predict. The
+    /// garbage collector's pauses are counted in real time whatever the clock, so a clock should run at real-time rate
+    /// while it runs.
+    /// </summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
     /// <summary>Vanishing when the first layer's weight-gradient norm divided by the last layer's is below this ...</summary>
     public double VanishingRatio { get; set; } = 1e-3;
 
@@ -155,6 +167,11 @@ public sealed class GradientMonitorOptions
 
     internal GradientMonitorOptions Validated()
     {
+        if (TimeProvider is null)
+        {
+            throw new ArgumentNullException(nameof(TimeProvider), "GradientMonitorOptions.TimeProvider must be a clock; TimeProvider.System is the default.");
+        }
+
         if (CollectEvery is { } every)
         {
             RequireAtLeast(every, 1, nameof(CollectEvery));

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace GradGuard.TorchSharp;
 
 /// <summary>
@@ -10,15 +8,24 @@ namespace GradGuard.TorchSharp;
 /// since the cadence pays for all of them once per collection. It also costs a share of the garbage collector's pauses
 /// over that time, in proportion to the managed memory the monitor allocated among everything the process allocated:
 /// a collection's wrappers and lists are collected later, inside some training step, where no timing of the monitor's
-/// own would see them.
+/// own would see them. The ticks come from <see cref="GradientMonitorOptions.TimeProvider"/>; the pauses are the
+/// collector's own count in real time, which is why that clock must run at the rate of real time too. The share holds
+/// when several models train on one thread with a clock each: between two collections of one model the process
+/// allocated the other models' bytes as well and paused for them too, in the same proportion.
 /// </summary>
 internal sealed class MonitorClock
 {
+    private readonly TimeProvider time;
     private Reading? previousCallEnded;
     private Reading countedUntil;
     private Reading? lastCollection;
     private long ticks;
     private long bytes;
+
+    public MonitorClock(TimeProvider time) => this.time = time;
+
+    /// <summary>The clocks as they read now.</summary>
+    public Reading Now() => new(time.GetTimestamp(), GC.GetAllocatedBytesForCurrentThread(), GC.GetTotalAllocatedBytes(), GC.GetTotalPauseDuration());
 
     /// <summary>
     /// A call begins at <paramref name="now"/>; since the last call the hooks took <paramref name="hookTicks"/> and
@@ -68,15 +75,12 @@ internal sealed class MonitorClock
         countedUntil = now;
     }
 
-    private static double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;
+    private double Seconds(long ticks) => (double)ticks / time.TimestampFrequency;
 
     /// <summary>The clocks the monitor reads on the training thread.</summary>
-    /// <param name="Ticks"><see cref="Stopwatch"/> ticks.</param>
+    /// <param name="Ticks"><see cref="TimeProvider.GetTimestamp"/> of the monitor's clock.</param>
     /// <param name="ThreadBytes">Managed bytes the training thread has allocated.</param>
     /// <param name="ProcessBytes">Managed bytes the process has allocated.</param>
     /// <param name="Paused">The garbage collector's pauses since the process started.</param>
-    public readonly record struct Reading(long Ticks, long ThreadBytes, long ProcessBytes, TimeSpan Paused)
-    {
-        public static Reading Now() => new(Stopwatch.GetTimestamp(), GC.GetAllocatedBytesForCurrentThread(), GC.GetTotalAllocatedBytes(), GC.GetTotalPauseDuration());
-    }
+    public readonly record struct Reading(long Ticks, long ThreadBytes, long ProcessBytes, TimeSpan Paused);
 }

@@ -138,7 +138,7 @@ public class CostBudgetTests
     public void On_a_model_whose_step_is_far_cheaper_than_a_collection_the_monitor_collects_less_often_says_so_and_publishes_its_cadence()
     {
         torch.manual_seed(2);
-        using var model = nn.Sequential(("fc0", nn.Linear(4, 16)), ("relu0", nn.ReLU()), ("fc1", nn.Linear(16, 16)), ("relu1", nn.ReLU()), ("head", nn.Linear(16, 3)));
+        using var model = TinyMlp();
         var logger = new RecordingLogger();
         using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { ModelName = "budgeted" }, logger);
         using var optimizer = torch.optim.SGD(model.parameters(), 0.01);
@@ -175,6 +175,75 @@ public class CostBudgetTests
     }
 
     [Fact]
+    public void On_its_clock_the_cadence_follows_the_step_time_and_the_monitors_own_time()
+    {
+        torch.manual_seed(2);
+        using var model = TinyMlp();
+        var clock = new HandClock();
+        var logger = new RecordingLogger();
+        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { ModelName = "clocked", TimeProvider = clock }, logger);
+        using var training = new ClockedTraining(model, monitor, clock);
+
+        // A collection of 0.3 s against a step of 100 s: 0.3% of the time at every step.
+        var cheap = training.Run(calls: 20, step: TimeSpan.FromSeconds(100), collection: TimeSpan.FromSeconds(0.3));
+        Assert.Equal(Enumerable.Range(1, 20).Select(call => (long)call), cheap);
+        AssertCost(monitor, every: 1, stepSeconds: 100, collectionSeconds: 0.3);
+
+        // The same collection against a step of 1 s: N ≥ (0.3 / 1)·(1/0.01 − 1) = 29.7, so every 50th. The step's median
+        // turns once more than half of the latest steps are short.
+        var expensive = training.Run(calls: 150, step: TimeSpan.FromSeconds(1), collection: TimeSpan.FromSeconds(0.3));
+        AssertCost(monitor, every: 50, stepSeconds: 1, collectionSeconds: 0.3);
+        var gaps = expensive.Zip(expensive.Skip(1), (earlier, later) => later - earlier).ToList();
+        Assert.Equal(gaps.Where(gap => gap == 1).Concat(gaps.Where(gap => gap == 50)), gaps);
+        Assert.True(gaps.Count(gap => gap == 50) >= 2, $"collected at {string.Join(", ", expensive)}");
+
+        // Long steps again: every step fits once more, within 70% of the budget.
+        training.Run(calls: 80, step: TimeSpan.FromSeconds(100), collection: TimeSpan.FromSeconds(0.3));
+        AssertCost(monitor, every: 1, stepSeconds: 100, collectionSeconds: 0.3);
+
+        // Long steps, but the collections cost 25 s: N ≥ 0.25 · 99 = 24.75, so every 50th once the collections' median turns.
+        training.Run(calls: 10, step: TimeSpan.FromSeconds(100), collection: TimeSpan.FromSeconds(25));
+        AssertCost(monitor, every: 50, stepSeconds: 100, collectionSeconds: 25);
+
+        var changes = logger.Entries.Where(entry => entry.EventId.Name == "CollectionCadenceChanged")
+            .Select(entry => (Was: (int)entry.State["PreviousCollectEvery"]!, Now: (int)entry.State["CollectEvery"]!)).ToList();
+        Assert.Equal(new[] { (1, 50), (50, 1), (1, 50) }, changes);
+        Assert.Equal(50.0, Observed(GradGuardMetrics.CadenceInstrument, "clocked"));
+        Assert.Equal(monitor.Cost.TimeShare!.Value, Observed(GradGuardMetrics.TimeShareInstrument, "clocked"));
+    }
+
+    [Fact]
+    public void The_hooks_of_a_collected_pass_are_timed_on_the_monitors_clock_and_count_as_its_own_time()
+    {
+        torch.manual_seed(2);
+        using var model = TinyMlp();
+        var clock = new HandClock();
+        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { CollectEvery = 1, TimeProvider = clock });
+        using var training = new ClockedTraining(model, monitor, clock) { ForwardReadAdvance = TimeSpan.FromSeconds(10) };
+
+        training.Run(calls: 8, step: TimeSpan.FromSeconds(100), collection: TimeSpan.Zero);
+
+        // Every reading in the forward pass moves the clock 10 s, so each timed hook took 10 s and the clock moved as
+        // much again between hooks: the hooks' time is the monitor's, the rest of the pass the step's.
+        double collection = monitor.Cost.CollectionMilliseconds!.Value / 1000;
+        double hooked = Math.Round(collection / 10) * 10;
+        Assert.True(hooked >= 10, $"the hooks took {collection} s on a clock that moved 10 s per reading");
+        Assert.InRange(collection, hooked, hooked + CollectorAllowance);
+        Assert.Equal(100 + hooked, monitor.Cost.StepMilliseconds!.Value / 1000, 9);
+    }
+
+    [Fact]
+    public void A_monitor_without_a_clock_is_refused_at_attach()
+    {
+        using var model = nn.Linear(2, 2);
+
+        var error = Assert.Throws<ArgumentNullException>(() => GradientMonitor.Attach(model, new GradientMonitorOptions { TimeProvider = null! }));
+
+        Assert.Equal(nameof(GradientMonitorOptions.TimeProvider), error.ParamName);
+        Assert.Contains("GradientMonitorOptions.TimeProvider", error.Message);
+    }
+
+    [Fact]
     public void Diagnoses_name_the_step_that_showed_them_and_the_collection_before()
     {
         using var model = nn.Sequential(("fc", TestModels.ConstantLinear(2, new float[] { 10, 10 })), ("act", nn.Sigmoid()));
@@ -197,6 +266,24 @@ public class CostBudgetTests
         }
 
         Assert.Equal(new (long, long?)[] { (1, null), (11, 6) }, diagnoses.Select(diagnosis => (diagnosis.Step, diagnosis.PreviousStep)));
+    }
+
+    /// <summary>
+    /// Seconds the collector's pauses may add to a collection: they are counted in real time (a share of milliseconds at
+    /// most) beside the hand clock's seconds, so the clock's figures are exact to within this and no more.
+    /// </summary>
+    private const double CollectorAllowance = 0.05;
+
+    private static nn.Module<Tensor, Tensor> TinyMlp() =>
+        nn.Sequential(("fc0", nn.Linear(4, 16)), ("relu0", nn.ReLU()), ("fc1", nn.Linear(16, 16)), ("relu1", nn.ReLU()), ("head", nn.Linear(16, 3)));
+
+    private static void AssertCost(GradientMonitor monitor, int every, double stepSeconds, double collectionSeconds)
+    {
+        var cost = monitor.Cost;
+        Assert.True(every == cost.CollectEvery, $"expected every {every}th step: {cost}");
+        Assert.Equal(stepSeconds, cost.StepMilliseconds!.Value / 1000, 9);
+        Assert.InRange(cost.CollectionMilliseconds!.Value / 1000, collectionSeconds, collectionSeconds + CollectorAllowance);
+        Assert.Equal(cost.CollectionMilliseconds.Value / (every * cost.StepMilliseconds.Value + cost.CollectionMilliseconds.Value), cost.TimeShare!.Value, 12);
     }
 
     private static double Observed(string instrument, string model)
@@ -228,5 +315,102 @@ public class CostBudgetTests
         listener.Start();
         listener.RecordObservableInstruments();
         return observed ?? throw new InvalidOperationException($"{instrument} published nothing for {model}");
+    }
+
+    /// <summary>
+    /// A clock that moves only when told: by the training step between two calls, by a collecting call's cost from the
+    /// call's first reading on (however many readings the call takes), and by a fixed amount per reading while the
+    /// forward pass runs. Its ticks are microseconds.
+    /// </summary>
+    private sealed class HandClock : TimeProvider
+    {
+        private long now;
+        private long pendingCall;
+
+        public override long TimestampFrequency => 1_000_000;
+
+        public long PerReading { get; set; }
+
+        public void Advance(TimeSpan by) => now += Ticks(by);
+
+        /// <summary>The next reading is the call's start; every reading after it sees the call over.</summary>
+        public void ChargeNextCall(TimeSpan cost) => pendingCall = Ticks(cost);
+
+        public override long GetTimestamp()
+        {
+            long reading = now;
+            now += pendingCall + PerReading;
+            pendingCall = 0;
+            return reading;
+        }
+
+        public long Ticks(TimeSpan span) => span.Ticks / (TimeSpan.TicksPerSecond / TimestampFrequency);
+    }
+
+    /// <summary>Real forward, backward and SGD steps of a model whose monitor reads a <see cref="HandClock"/>.</summary>
+    private sealed class ClockedTraining : IDisposable
+    {
+        private readonly nn.Module<Tensor, Tensor> model;
+        private readonly GradientMonitor monitor;
+        private readonly HandClock clock;
+        private readonly torch.optim.Optimizer optimizer;
+        private readonly Tensor input = torch.randn(16, 4);
+        private readonly Tensor target = torch.randn(16, 3);
+        private long calls;
+
+        public ClockedTraining(nn.Module<Tensor, Tensor> model, GradientMonitor monitor, HandClock clock)
+        {
+            this.model = model;
+            this.monitor = monitor;
+            this.clock = clock;
+            optimizer = torch.optim.SGD(model.parameters(), 0.01);
+        }
+
+        /// <summary>How far each reading of the clock moves it during the forward pass.</summary>
+        public TimeSpan ForwardReadAdvance { get; init; }
+
+        /// <summary>
+        /// <paramref name="calls"/> steps of <paramref name="step"/> each, and a <c>Collect()</c> after each that costs
+        /// <paramref name="collection"/> when it collects (nothing otherwise); returns the steps collected. Which calls
+        /// collect is foretold from the cadence the monitor reports, and checked.
+        /// </summary>
+        public List<long> Run(int calls, TimeSpan step, TimeSpan collection)
+        {
+            var collected = new List<long>();
+            for (int call = 0; call < calls; call++)
+            {
+                using var scope = torch.NewDisposeScope();
+                this.calls++;
+                optimizer.zero_grad();
+                clock.PerReading = clock.Ticks(ForwardReadAdvance);
+                var output = model.call(input);
+                clock.PerReading = 0;
+                nn.functional.mse_loss(output, target).backward();
+                clock.Advance(step);
+                bool collects = monitor.LastReport is not { } last || this.calls - last.Step >= monitor.Cost.CollectEvery;
+                if (collects)
+                {
+                    clock.ChargeNextCall(collection);
+                }
+
+                var report = monitor.Collect();
+                Assert.Equal(collects, report is not null);
+                if (report is not null)
+                {
+                    collected.Add(report.Step);
+                }
+
+                optimizer.step();
+            }
+
+            return collected;
+        }
+
+        public void Dispose()
+        {
+            optimizer.Dispose();
+            input.Dispose();
+            target.Dispose();
+        }
     }
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace GradGuard.TorchSharp.Tests;
 
 /// <summary>
@@ -9,12 +7,12 @@ namespace GradGuard.TorchSharp.Tests;
 /// </summary>
 public class MonitorClockTests
 {
-    private static readonly long Millisecond = Stopwatch.Frequency / 1000;
+    private static readonly long Millisecond = TimeProvider.System.TimestampFrequency / 1000;
 
     [Fact]
     public void A_collection_costs_the_calls_and_hooks_since_the_one_before_and_its_share_of_the_collectors_pauses()
     {
-        var clock = new MonitorClock();
+        var clock = new MonitorClock(TimeProvider.System);
 
         // Call 1 collects (0–2 ms) and takes the hooks off (to 3 ms).
         Assert.Null(clock.CallStarted(At(0), hookTicks: 0, hookBytes: 0));
@@ -37,7 +35,7 @@ public class MonitorClockTests
     [Fact]
     public void Without_pauses_or_allocations_a_collection_costs_its_time_alone()
     {
-        var clock = new MonitorClock();
+        var clock = new MonitorClock(TimeProvider.System);
         clock.CallStarted(At(0), 0, 0);
         clock.CollectionTimed(At(1));
         clock.CallEnded(At(1));

@@ -2,9 +2,10 @@ namespace GradGuard.Benchmarks.Monitor;
 
 /// <summary>
 /// The monitor on the model shapes people train on a CPU, from a 3-layer MLP whose step takes a tenth of a
-/// millisecond to a ResNet. <see cref="RunRatios"/>: interleaved ratios of every variant against bare training.
-/// <see cref="RunCosts"/>: each shape's collection timed directly, and a cost model fitted over the shapes
-/// (microseconds per tensor, per site, per megabyte), figures a busy machine blurs far less than whole-step ratios.
+/// millisecond to a ResNet. <see cref="RunRatios"/>: interleaved ratios of every variant against bare training, and
+/// the default monitor's cadence when its model trains alone. <see cref="RunCosts"/>: each shape's collection timed
+/// directly, and a cost model fitted over the shapes (microseconds per tensor, per site, per megabyte), figures a busy
+/// machine blurs far less than whole-step ratios.
 /// </summary>
 internal static class ModelShapes
 {
@@ -23,8 +24,10 @@ internal static class ModelShapes
     {
         foreach (var (name, workload, rounds, _) in Shapes)
         {
-            Console.WriteLine($"Shapes: {name}, bare and monitored steps interleaved ...");
-            MonitorOverhead.Run(workload, $"shapes.{name}", new OverheadSettings(full ? 3 * rounds : rounds, WarmupRounds: 1, OverheadSettings.Monitors), summary);
+            Console.WriteLine($"Shapes: {name}, bare and monitored steps interleaved, then the default monitor alone ...");
+            var settings = new OverheadSettings(full ? 3 * rounds : rounds, WarmupRounds: 1, OverheadSettings.Monitors);
+            MonitorOverhead.Run(workload, $"shapes.{name}", settings, summary);
+            MonitorOverhead.RunAlone(workload, $"shapes.{name}", settings, summary);
         }
     }
 
