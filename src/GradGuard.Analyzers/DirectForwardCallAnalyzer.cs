@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Immutable;
 using System.Linq;
 using GradGuard.Analyzers.NetworkModel;
@@ -20,17 +21,19 @@ namespace GradGuard.Analyzers
 
         public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(RuleIds.DirectForwardCallRule);
 
-        private protected override void Start(CompilationStartAnalysisContext start, TorchSymbols torch)
+        private protected override void Start(CompilationStartAnalysisContext start, Lazy<TorchSymbols?> torch)
         {
             // The monitor sees a layer only through its forward hooks: with it in the project, a bypassed layer is a
-            // layer the monitor silently leaves out.
-            var severity = start.Compilation.ReferencedAssemblyNames.Any(assembly => assembly.Name == MonitorAssembly)
+            // layer the monitor silently leaves out. Asked on first use, as the symbols are: the referenced assemblies'
+            // names are known once the compiler has bound them.
+            var compilation = start.Compilation;
+            var severity = new Lazy<DiagnosticSeverity>(() => compilation.ReferencedAssemblyNames.Any(assembly => assembly.Name == MonitorAssembly)
                 ? DiagnosticSeverity.Warning
-                : DiagnosticSeverity.Info;
-            RegisterCallAction(start, new[] { "forward" }, (file, call) => Analyze(file, call, torch, severity));
+                : DiagnosticSeverity.Info);
+            RegisterCallAction(start, torch, new[] { "forward" }, (file, call, symbols) => Analyze(file, call, symbols, severity));
         }
 
-        private static void Analyze(SemanticModelAnalysisContext context, InvocationExpressionSyntax invocation, TorchSymbols torch, DiagnosticSeverity severity)
+        private static void Analyze(SemanticModelAnalysisContext context, InvocationExpressionSyntax invocation, TorchSymbols torch, Lazy<DiagnosticSeverity> severity)
         {
             if (CalledName(invocation) is not { } name
                 || IsBaseCallInsideForwardOverride(invocation)
@@ -49,7 +52,7 @@ namespace GradGuard.Analyzers
                 _ => ("this", name.SpanStart),
             };
             var location = Location.Create(invocation.SyntaxTree, TextSpan.FromBounds(start, name.Span.End));
-            context.ReportDiagnostic(Diagnostic.Create(RuleIds.DirectForwardCallRule, location, severity, additionalLocations: null, properties: null, receiver));
+            context.ReportDiagnostic(Diagnostic.Create(RuleIds.DirectForwardCallRule, location, severity.Value, additionalLocations: null, properties: null, receiver));
         }
 
         private static bool IsBaseCallInsideForwardOverride(InvocationExpressionSyntax invocation) =>

@@ -1,10 +1,8 @@
 using System;
 using System.Collections.Generic;
-using System.Linq;
 using System.Threading;
 using GradGuard.Analyzers.NetworkModel;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 
@@ -28,15 +26,23 @@ namespace GradGuard.Analyzers
             context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.ReportDiagnostics);
             context.RegisterCompilationStartAction(start =>
             {
-                if (TorchSymbols.Resolve(start.Compilation) is { } torch)
+                // The start action runs before the compiler has bound the references, so TorchSharp's symbols are resolved
+                // on first use, by the first action that needs them: resolving them here would bind every reference on
+                // GradGuard's thread, work the compiler does anyway a moment later (about a seventh of these analyzers' time in a
+                // warm compiler server). A look at the references' file names binds nothing.
+                if (TorchSymbols.IsReferenced(start.Compilation))
                 {
-                    Start(start, torch);
+                    var compilation = start.Compilation;
+                    Start(start, new Lazy<TorchSymbols?>(() => TorchSymbols.Resolve(compilation)));
                 }
             });
         }
 
-        /// <summary>Registers the analyzer's actions for a compilation that references TorchSharp.</summary>
-        private protected abstract void Start(CompilationStartAnalysisContext start, TorchSymbols torch);
+        /// <summary>
+        /// Registers the analyzer's actions for a compilation that references TorchSharp; each action reads the symbols
+        /// from <paramref name="torch"/> and does nothing when TorchSharp's types are not there after all.
+        /// </summary>
+        private protected abstract void Start(CompilationStartAnalysisContext start, Lazy<TorchSymbols?> torch);
 
         /// <summary>
         /// Runs <paramref name="action"/> on every call in hand-written code of a method named one of <paramref name="names"/>:
@@ -49,17 +55,25 @@ namespace GradGuard.Analyzers
         /// and left the bound trees in the shared semantic model, so binding a call here binds nothing a second time.
         /// </remarks>
         private protected static void RegisterCallAction(
-            CompilationStartAnalysisContext start, string[] names, Action<SemanticModelAnalysisContext, InvocationExpressionSyntax> action)
+            CompilationStartAnalysisContext start, Lazy<TorchSymbols?> torchSymbols, string[] names, Action<SemanticModelAnalysisContext, InvocationExpressionSyntax, TorchSymbols> action)
         {
-            var generatedCode = start.Compilation.GetTypeByMetadataName("System.CodeDom.Compiler.GeneratedCodeAttribute");
+            var generatedCode = new GeneratedCodeMarks(start.Compilation);
             start.RegisterSemanticModelAction(file =>
             {
-                var root = file.SemanticModel.SyntaxTree.GetRoot(file.CancellationToken);
-                foreach (var call in names.SelectMany(name => CallsNamed(root, name, file.CancellationToken)))
+                if (torchSymbols.Value is not { } torch)
                 {
-                    if (!call.Ancestors().Any(node => IsGeneratedDeclaration(node, generatedCode, file.SemanticModel, file.CancellationToken)))
+                    return;
+                }
+
+                var root = file.SemanticModel.SyntaxTree.GetRoot(file.CancellationToken);
+                foreach (var name in names)
+                {
+                    foreach (var call in CallsNamed(root, name, file.CancellationToken))
                     {
-                        action(file, call);
+                        if (!generatedCode.Contain(call, file.SemanticModel, file.CancellationToken))
+                        {
+                            action(file, call, torch);
+                        }
                     }
                 }
             });
@@ -97,16 +111,5 @@ namespace GradGuard.Analyzers
             SimpleNameSyntax name => name,
             _ => null,
         };
-
-        /// <summary>
-        /// A declaration marked <c>[GeneratedCode]</c>. Only declarations with attributes of their own, or parts of partial
-        /// types, whose other parts may have them, are asked for their symbol.
-        /// </summary>
-        private static bool IsGeneratedDeclaration(SyntaxNode node, INamedTypeSymbol? generatedCode, SemanticModel model, CancellationToken cancellationToken) =>
-            generatedCode is not null
-            && node is BaseTypeDeclarationSyntax or BaseMethodDeclarationSyntax or BasePropertyDeclarationSyntax
-            && (((MemberDeclarationSyntax)node).AttributeLists.Count > 0 || ((MemberDeclarationSyntax)node).Modifiers.Any(SyntaxKind.PartialKeyword))
-            && model.GetDeclaredSymbol(node, cancellationToken) is { } symbol
-            && symbol.GetAttributes().Any(attribute => SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, generatedCode));
     }
 }

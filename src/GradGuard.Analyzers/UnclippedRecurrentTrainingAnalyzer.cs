@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
@@ -32,10 +33,10 @@ namespace GradGuard.Analyzers
 
         public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(RuleIds.UnclippedRecurrentTrainingRule);
 
-        private protected override void Start(CompilationStartAnalysisContext start, TorchSymbols torch)
+        private protected override void Start(CompilationStartAnalysisContext start, Lazy<TorchSymbols?> torch)
         {
             var clippingHelpers = new ConcurrentDictionary<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
-            RegisterCallAction(start, new[] { "step" }, (file, call) => Analyze(file, call, torch, clippingHelpers));
+            RegisterCallAction(start, torch, new[] { "step" }, (file, call, symbols) => Analyze(file, call, symbols, clippingHelpers));
         }
 
         private static void Analyze(SemanticModelAnalysisContext context, InvocationExpressionSyntax invocation, TorchSymbols torch, ConcurrentDictionary<IMethodSymbol, bool> clippingHelpers)

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
@@ -25,20 +26,23 @@ namespace GradGuard.Analyzers
             RuleIds.UnregisteredModuleCollectionRule,
             RuleIds.UnregisteredRootModuleRule);
 
-        private protected override void Start(CompilationStartAnalysisContext start, TorchSymbols torch)
+        private protected override void Start(CompilationStartAnalysisContext start, Lazy<TorchSymbols?> torchSymbols)
         {
             var unregistered = new ConcurrentDictionary<INamedTypeSymbol, IReadOnlyList<ModuleField>>(SymbolEqualityComparer.Default);
             var roots = new ConcurrentDictionary<INamedTypeSymbol, string>(SymbolEqualityComparer.Default);
             start.RegisterSymbolAction(
                 symbol =>
                 {
-                    if (symbol.Symbol is INamedTypeSymbol { TypeKind: TypeKind.Class } type && torch.IsModuleType(type) && !torch.IsTorchSharp(type))
+                    if (symbol.Symbol is INamedTypeSymbol { TypeKind: TypeKind.Class } type
+                        && torchSymbols.Value is { } torch
+                        && torch.IsModuleType(type)
+                        && !torch.IsTorchSharp(type))
                     {
                         AnalyzeModuleClass(symbol, type, torch, unregistered);
                     }
                 },
                 SymbolKind.NamedType);
-            RegisterCallAction(start, RootModuleUse.CandidateNames, (file, call) =>
+            RegisterCallAction(start, torchSymbols, RootModuleUse.CandidateNames, (file, call, torch) =>
             {
                 if (RootModuleUse.Of(call, file.SemanticModel, torch, file.CancellationToken) is { } use)
                 {

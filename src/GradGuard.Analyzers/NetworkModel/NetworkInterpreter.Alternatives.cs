@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using System.Runtime.CompilerServices;
 
 namespace GradGuard.Analyzers.NetworkModel
 {
@@ -78,6 +79,7 @@ namespace GradGuard.Analyzers.NetworkModel
         }
 
         /// <summary>The module and value containers a body can append to: those its locals and instance hold.</summary>
+        [MethodImpl(HotPaths.Optimized)]
         private static List<ContainerLength> Containers(Frame frame) =>
             frame.Locals.Values.Concat(frame.Fields.Values)
                 .Where(v => v is ModuleValue or SequenceValue)

@@ -2,11 +2,13 @@ using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
+using System.Runtime.CompilerServices;
 
 namespace GradGuard.Analyzers.NetworkModel
 {
     internal sealed partial class NetworkInterpreter
     {
+        [MethodImpl(HotPaths.Optimized)]
         private Value? EvalInvocation(IInvocationOperation invocation, Frame frame)
         {
             var method = invocation.TargetMethod;
@@ -112,6 +114,7 @@ namespace GradGuard.Analyzers.NetworkModel
         /// <c>new</c>: a custom module is built; a list, array or dictionary holds what it is given; a class, struct or
         /// record of the compilation runs its initialisers and constructor; anything else is unknown.
         /// </summary>
+        [MethodImpl(HotPaths.Optimized)]
         private Value? EvalCreation(IObjectCreationOperation creation, Frame frame)
         {
             var arguments = ArgumentsOf(creation.Arguments, creation.Constructor, frame);

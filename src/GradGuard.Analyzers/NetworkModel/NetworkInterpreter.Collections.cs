@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
+using System.Runtime.CompilerServices;
 
 namespace GradGuard.Analyzers.NetworkModel
 {
@@ -374,6 +375,7 @@ namespace GradGuard.Analyzers.NetworkModel
             return null;
         }
 
+        [MethodImpl(HotPaths.Optimized)]
         private Value EvalArray(IArrayCreationOperation array, Frame frame)
         {
             var elements = array.Initializer is { } initializer ? EvalEach(initializer.ElementValues, frame) : null;

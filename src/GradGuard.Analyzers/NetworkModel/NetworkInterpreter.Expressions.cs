@@ -4,11 +4,13 @@ using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
+using System.Runtime.CompilerServices;
 
 namespace GradGuard.Analyzers.NetworkModel
 {
     internal sealed partial class NetworkInterpreter
     {
+        [MethodImpl(HotPaths.Optimized)]
         private Value? Eval(IOperation? operation, Frame frame)
         {
             if (operation is null || !Tick())
@@ -132,6 +134,7 @@ namespace GradGuard.Analyzers.NetworkModel
         }
 
         /// <summary>A field or property: of <c>this</c>, of a static class (its initialiser run once), or of another instance.</summary>
+        [MethodImpl(HotPaths.Optimized)]
         private Value? EvalMember(IMemberReferenceOperation member, Frame frame)
         {
             var symbol = member.Member;
@@ -230,6 +233,7 @@ namespace GradGuard.Analyzers.NetworkModel
             return null;
         }
 
+        [MethodImpl(HotPaths.Optimized)]
         private void Store(IOperation target, Value? value, Frame frame)
         {
             switch (target)

@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
+using System.Runtime.CompilerServices;
 
 namespace GradGuard.Analyzers.NetworkModel
 {
@@ -13,6 +14,7 @@ namespace GradGuard.Analyzers.NetworkModel
         /// and folded into a <see cref="RepeatNode"/>; one that reads it (<c>channels[i]</c>, <c>i == 0 ? s : 1</c>)
         /// runs step by step with the counter known. A bound the source does not give counts as one iteration.
         /// </summary>
+        [MethodImpl(HotPaths.Optimized)]
         private void ExecuteFor(IForLoopOperation loop, Frame frame)
         {
             foreach (var before in loop.Before)
@@ -182,6 +184,7 @@ namespace GradGuard.Analyzers.NetworkModel
         }
 
         /// <summary>Whether the body reads one of the locals, outside string interpolations (a layer's name).</summary>
+        [MethodImpl(HotPaths.Optimized)]
         private static bool Reads(IOperation body, ImmutableArray<ILocalSymbol> locals)
         {
             if (locals.IsEmpty)
@@ -218,6 +221,7 @@ namespace GradGuard.Analyzers.NetworkModel
         /// <see cref="RepeatNode"/>: a 50-step loop counts as 50 layers without being unrolled. Lists of other values get
         /// what the body appended once per iteration, up to a bound past which they no longer know their length.
         /// </summary>
+        [MethodImpl(HotPaths.Optimized)]
         private void ExecuteRepeated(IOperation body, long count, Frame frame)
         {
             if (count <= 0)

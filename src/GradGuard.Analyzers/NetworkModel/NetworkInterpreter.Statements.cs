@@ -2,11 +2,13 @@ using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
+using System.Runtime.CompilerServices;
 
 namespace GradGuard.Analyzers.NetworkModel
 {
     internal sealed partial class NetworkInterpreter
     {
+        [MethodImpl(HotPaths.Optimized)]
         private void Execute(IOperation? operation, Frame frame)
         {
             if (operation is null || frame.IsDone || !Tick())

@@ -3,11 +3,13 @@ using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
+using System.Runtime.CompilerServices;
 
 namespace GradGuard.Analyzers.NetworkModel
 {
     internal sealed partial class NetworkInterpreter
     {
+        [MethodImpl(HotPaths.Optimized)]
         private Value? EvalTorchSharpCall(IInvocationOperation invocation, Value? receiver, Arguments arguments, Frame frame)
         {
             var method = invocation.TargetMethod;
@@ -153,6 +155,7 @@ namespace GradGuard.Analyzers.NetworkModel
             return container;
         }
 
+        [MethodImpl(HotPaths.Optimized)]
         private static void AppendModules(ModuleValue container, IEnumerable<Value?> values, bool asElements)
         {
             foreach (var module in values.Select(AsModule).OfType<ModuleValue>().ToList())
@@ -206,6 +209,7 @@ namespace GradGuard.Analyzers.NetworkModel
             _ => null,
         };
 
+        [MethodImpl(HotPaths.Optimized)]
         private static List<TensorValue> Tensors(IEnumerable<Value?> values)
         {
             var tensors = new List<TensorValue>();
@@ -246,6 +250,7 @@ namespace GradGuard.Analyzers.NetworkModel
         /// joins (<c>f(x) + g(x)</c>, <c>cat</c>) are parallel paths that each carry the gradient; alternatives are
         /// paths of which one runs.
         /// </summary>
+        [MethodImpl(HotPaths.Optimized)]
         private static TensorValue? Merge(List<TensorValue> tensors, JoinKind kind)
         {
             if (tensors.Count <= 1)

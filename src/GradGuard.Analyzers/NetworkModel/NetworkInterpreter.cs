@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -116,6 +117,7 @@ namespace GradGuard.Analyzers.NetworkModel
         }
 
         /// <summary>Runs a method, constructor or lambda body in a frame, unless it is already running or calls are too deep.</summary>
+        [MethodImpl(HotPaths.Optimized)]
         private void RunBody(ISymbol owner, IOperation? body, Frame frame)
         {
             reached.Add(owner);
@@ -141,6 +143,7 @@ namespace GradGuard.Analyzers.NetworkModel
         /// with an input of its own, whose path becomes the instance's nodes. The same constructor given the same
         /// arguments gives the same instance: its nodes are shared, which every measure over paths takes in its stride.
         /// </summary>
+        [MethodImpl(HotPaths.Optimized)]
         private ModuleValue? Instantiate(INamedTypeSymbol type, IMethodSymbol? constructor, Arguments arguments)
         {
             type = type.OriginalDefinition;
@@ -211,6 +214,7 @@ namespace GradGuard.Analyzers.NetworkModel
         };
 
         /// <summary>A constructor's body after the constructors it chains to with <c>: base(...)</c> or <c>: this(...)</c>.</summary>
+        [MethodImpl(HotPaths.Optimized)]
         private void RunConstructor(IMethodSymbol constructor, Arguments arguments, Value instance)
         {
             if (callDepth >= MaxCallDepth)
@@ -272,6 +276,7 @@ namespace GradGuard.Analyzers.NetworkModel
         }
 
         /// <summary>Field initialisers, and C#'s defaults for fields without one: null, zero, false.</summary>
+        [MethodImpl(HotPaths.Optimized)]
         private void RunInitializers(INamedTypeSymbol type, Frame instance)
         {
             foreach (var member in bodies.InstanceMembersOf(type))
@@ -319,6 +324,7 @@ namespace GradGuard.Analyzers.NetworkModel
         }
 
         /// <summary>Evaluates a call's arguments, in the order they are written, into the parameters' positions.</summary>
+        [MethodImpl(HotPaths.Optimized)]
         private Arguments ArgumentsOf(ImmutableArray<IArgumentOperation> arguments, IMethodSymbol? method, Frame frame)
         {
             var values = new Value?[method?.Parameters.Length ?? 0];

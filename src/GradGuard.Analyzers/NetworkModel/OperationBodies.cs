@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -28,6 +29,7 @@ namespace GradGuard.Analyzers.NetworkModel
         public OperationBodies(SemanticModels models) => this.models = models;
 
         /// <summary>The body of a method, constructor, accessor or local function declared in the compilation.</summary>
+        [MethodImpl(HotPaths.Optimized)]
         public IOperation? Of(IMethodSymbol method, CancellationToken cancellationToken)
         {
             if (!methodBodies.TryGetValue(method, out var body))
@@ -47,6 +49,7 @@ namespace GradGuard.Analyzers.NetworkModel
             models.For(syntax.SyntaxTree)?.GetOperation(syntax, cancellationToken);
 
         /// <summary>The initialiser of a field or property (<c>= nn.Linear(4, 8)</c>), or null when it has none.</summary>
+        [MethodImpl(HotPaths.Optimized)]
         public ISymbolInitializerOperation? InitializerOf(ISymbol member, CancellationToken cancellationToken)
         {
             if (!initializers.TryGetValue(member, out var initializer))
@@ -59,6 +62,7 @@ namespace GradGuard.Analyzers.NetworkModel
         }
 
         /// <summary>A type's own instance fields (constants aside) and properties: what an instance's initialisers set.</summary>
+        [MethodImpl(HotPaths.Optimized)]
         public IReadOnlyList<ISymbol> InstanceMembersOf(INamedTypeSymbol type)
         {
             if (!instanceMembers.TryGetValue(type, out var members))

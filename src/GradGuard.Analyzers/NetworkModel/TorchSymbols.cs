@@ -1,5 +1,6 @@
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using System.Runtime.CompilerServices;
 
 namespace GradGuard.Analyzers.NetworkModel
 {
@@ -112,6 +113,7 @@ namespace GradGuard.Analyzers.NetworkModel
         private static INamedTypeSymbol? Nested(INamedTypeSymbol? container, string name) =>
             container?.GetTypeMembers(name).FirstOrDefault(type => type.Arity == 0);
 
+        [MethodImpl(HotPaths.Optimized)]
         public bool IsTorchSharp(ISymbol? symbol) =>
             symbol is not null && SymbolEqualityComparer.Default.Equals(symbol.ContainingAssembly, TorchSharpAssembly);
 
@@ -129,6 +131,7 @@ namespace GradGuard.Analyzers.NetworkModel
             && InheritsFrom(named.BaseType, Module);
 
         /// <summary>The kind of a TorchSharp module type (<c>TorchSharp.Modules.Linear</c>...), or null when it is not one.</summary>
+        [MethodImpl(HotPaths.Optimized)]
         public LayerKind? KindOfModuleType(ITypeSymbol? type)
         {
             for (var current = type; current is not null; current = current.BaseType)
@@ -158,6 +161,7 @@ namespace GradGuard.Analyzers.NetworkModel
         public bool IsInitMethod(IMethodSymbol method) =>
             Init is not null && SymbolEqualityComparer.Default.Equals(method.ContainingType, Init);
 
+        [MethodImpl(HotPaths.Optimized)]
         private static bool InheritsFrom(ITypeSymbol? type, INamedTypeSymbol baseType)
         {
             for (var current = type; current is not null; current = current.BaseType)
