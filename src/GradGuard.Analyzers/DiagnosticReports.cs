@@ -22,10 +22,11 @@ namespace GradGuard.Analyzers
 
         public DiagnosticReports(Compilation compilation, SemanticModels models, Func<CancellationToken, IEnumerable<Diagnostic>> find)
         {
-            generatedCode = new GeneratedCodeMarks(compilation);
+            generatedCode = GeneratedCodeMarks.Of(compilation);
             this.models = models;
             this.find = find;
         }
+
         /// <summary>Reports the diagnostics that lie in <paramref name="file"/>, finding the compilation's first if no file has yet.</summary>
         public void ReportIn(SyntaxTree file, Action<Diagnostic> report, CancellationToken cancellationToken)
         {

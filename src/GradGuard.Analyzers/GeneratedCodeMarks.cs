@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -19,11 +20,15 @@ namespace GradGuard.Analyzers
     /// </remarks>
     internal sealed class GeneratedCodeMarks
     {
+        // One per compilation, shared by every analyzer that reports: the text search and the attribute's lookup are made
+        // once, not once per analyzer. Keyed weakly, as the IDE makes a new compilation at every edit.
+        private static readonly ConditionalWeakTable<Compilation, GeneratedCodeMarks> ByCompilation = new();
+
         private readonly Compilation compilation;
         private readonly Lazy<bool> anyMentioned;
         private readonly Lazy<INamedTypeSymbol?> attribute;
 
-        public GeneratedCodeMarks(Compilation compilation)
+        private GeneratedCodeMarks(Compilation compilation)
         {
             this.compilation = compilation;
             anyMentioned = new Lazy<bool>(MentionedInSource);
@@ -32,6 +37,8 @@ namespace GradGuard.Analyzers
             // referenced assembly, and binds them all if the compiler has not yet.
             attribute = new Lazy<INamedTypeSymbol?>(() => compilation.GetTypeByMetadataName("System.CodeDom.Compiler.GeneratedCodeAttribute"));
         }
+
+        public static GeneratedCodeMarks Of(Compilation compilation) => ByCompilation.GetValue(compilation, unseen => new GeneratedCodeMarks(unseen));
 
         /// <summary>Whether any source file names the attribute: when none does, nothing is marked and no node need be found.</summary>
         public bool MayExist => anyMentioned.Value;

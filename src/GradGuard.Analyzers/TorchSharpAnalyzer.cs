@@ -57,7 +57,7 @@ namespace GradGuard.Analyzers
         private protected static void RegisterCallAction(
             CompilationStartAnalysisContext start, Lazy<TorchSymbols?> torchSymbols, string[] names, Action<SemanticModelAnalysisContext, InvocationExpressionSyntax, TorchSymbols> action)
         {
-            var generatedCode = new GeneratedCodeMarks(start.Compilation);
+            var generatedCode = GeneratedCodeMarks.Of(start.Compilation);
             start.RegisterSemanticModelAction(file =>
             {
                 if (torchSymbols.Value is not { } torch)
