@@ -39,6 +39,8 @@ internal sealed class ForwardPassPlan
 internal sealed class ForwardPassRecorder : IDisposable
 {
     private readonly GradientMonitorOptions options;
+    // Taken at attach, as the monitor's clock takes it: the hooks' ticks and the clock's must come from one provider.
+    private readonly TimeProvider time;
     private readonly List<ModuleHooks> hooks = new();
     private ForwardPassPlan plan = ForwardPassPlan.Empty;
     private (DeclaredModule Module, int Call, int Event, Tensor Output)? pending;
@@ -50,6 +52,7 @@ internal sealed class ForwardPassRecorder : IDisposable
     public ForwardPassRecorder(ModelStructure structure, GradientMonitorOptions options)
     {
         this.options = options;
+        time = options.TimeProvider;
         Pass = new ForwardPass(structure.Modules.Count);
         foreach (var module in structure.Modules)
         {
@@ -180,11 +183,11 @@ internal sealed class ForwardPassRecorder : IDisposable
         HookEnded(started);
     }
 
-    private (long Ticks, long Bytes) HookStarted() => (options.TimeProvider.GetTimestamp(), GC.GetAllocatedBytesForCurrentThread());
+    private (long Ticks, long Bytes) HookStarted() => (time.GetTimestamp(), GC.GetAllocatedBytesForCurrentThread());
 
     private void HookEnded((long Ticks, long Bytes) started)
     {
-        hookTicks += options.TimeProvider.GetTimestamp() - started.Ticks;
+        hookTicks += time.GetTimestamp() - started.Ticks;
         hookBytes += GC.GetAllocatedBytesForCurrentThread() - started.Bytes;
     }
 
