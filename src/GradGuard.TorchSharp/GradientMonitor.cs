@@ -173,7 +173,7 @@ public sealed class GradientMonitor : IDisposable
                 recorder.Reset();
             }
 
-            signals.Collected(report, layout!.Parameters.Select(entry => entry.Parameter).ToList());
+            signals.Collected(report, layout!.Parameters);
             lastReport = report;
             Publish(report);
             ChooseCadence(report.Step, clock.CollectionTimed(clock.Now()));

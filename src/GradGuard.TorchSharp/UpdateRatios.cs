@@ -38,9 +38,9 @@ internal sealed class UpdateRatios : IDisposable
 
     /// <summary>
     /// Copies the weights a collection saw, so that the next call can measure what the optimizer did to them.
-    /// <paramref name="tracked"/>[i] is the parameter of <paramref name="report"/>'s i-th gradient.
+    /// <paramref name="measured"/>[i] is the parameter of <paramref name="report"/>'s i-th gradient.
     /// </summary>
-    public void Remember(GradientReport report, IReadOnlyList<TrackedParameter> tracked)
+    public void Remember(GradientReport report, IReadOnlyList<(PlacedLayer Layer, TrackedParameter Parameter)> measured)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
@@ -51,7 +51,7 @@ internal sealed class UpdateRatios : IDisposable
             var gradient = report.Parameters[index];
             if (gradient.IsWeightMatrix && gradient.Placement != LayerPlacement.Unused && double.IsFinite(gradient.Norm))
             {
-                weights.Add(tracked[index]);
+                weights.Add(measured[index].Parameter);
                 layers.Add((gradient.LayerIndex, gradient.Layer));
             }
         }
