@@ -27,12 +27,12 @@ internal sealed class TrainingSignals : IDisposable
     /// <summary>At every <see cref="GradientMonitor.Collect"/> call, before it collects or not: the optimizer has stepped since the last one.</summary>
     public void StepTaken(bool collecting) => updates.MeasureStep(collecting && options.MeasureUpdateRatios);
 
-    /// <summary>After a collection: what the next step's update is measured against. <paramref name="measured"/>[i] is the report's i-th gradient's parameter.</summary>
-    public void Collected(GradientReport report, IReadOnlyList<(PlacedLayer Layer, TrackedParameter Parameter)> measured)
+    /// <summary>After a collection: what the next step's update is measured against. <paramref name="parameters"/>[i] is the parameter of the report's i-th gradient.</summary>
+    public void Collected(GradientReport report, IReadOnlyList<(PlacedLayer Layer, TrackedParameter Parameter)> parameters)
     {
         if (options.MeasureUpdateRatios)
         {
-            updates.Remember(report, measured);
+            updates.Remember(report, parameters);
         }
     }
 

@@ -38,9 +38,9 @@ internal sealed class UpdateRatios : IDisposable
 
     /// <summary>
     /// Copies the weights a collection saw, so that the next call can measure what the optimizer did to them.
-    /// <paramref name="measured"/>[i] is the parameter of <paramref name="report"/>'s i-th gradient.
+    /// <paramref name="parameters"/>[i] is the parameter of <paramref name="report"/>'s i-th gradient.
     /// </summary>
-    public void Remember(GradientReport report, IReadOnlyList<(PlacedLayer Layer, TrackedParameter Parameter)> measured)
+    public void Remember(GradientReport report, IReadOnlyList<(PlacedLayer Layer, TrackedParameter Parameter)> parameters)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
@@ -51,7 +51,7 @@ internal sealed class UpdateRatios : IDisposable
             var gradient = report.Parameters[index];
             if (gradient.IsWeightMatrix && gradient.Placement != LayerPlacement.Unused && double.IsFinite(gradient.Norm))
             {
-                weights.Add(measured[index].Parameter);
+                weights.Add(parameters[index].Parameter);
                 layers.Add((gradient.LayerIndex, gradient.Layer));
             }
         }
@@ -302,23 +302,7 @@ internal sealed class UpdateRatios : IDisposable
         }
 
         /// <summary>True when these batches were made for exactly <paramref name="remembered"/>, in that order.</summary>
-        public bool Holds(IReadOnlyList<TrackedParameter> remembered)
-        {
-            if (remembered.Count != weights.Length)
-            {
-                return false;
-            }
-
-            for (int index = 0; index < weights.Length; index++)
-            {
-                if (!ReferenceEquals(remembered[index], weights[index]))
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
+        public bool Holds(IReadOnlyList<TrackedParameter> remembered) => remembered.SequenceEqual(weights);
 
         /// <summary>A copy of every batch's sampled weights, in batch order.</summary>
         public WeightCopy[] Copy(bool withNorms = true) => Batches.Select(batch => batch.Copy(withNorms)).ToArray();
