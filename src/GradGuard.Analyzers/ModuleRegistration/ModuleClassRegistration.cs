@@ -48,13 +48,22 @@ namespace GradGuard.Analyzers.ModuleRegistration
                 ownClassAndSourceBases.Add(current);
             }
 
-            var fields = ownClassAndSourceBases
-                .SelectMany(owner => owner.GetMembers().OfType<IFieldSymbol>())
-                .Where(field => !field.IsStatic && !field.IsConst)
-                .Select(field => ModuleField.From(field, torch))
-                .OfType<ModuleField>()
-                .GroupBy(field => field.Name)
-                .ToDictionary(group => group.Key, group => group.First());
+            // Loops rather than a query with GroupBy and ToDictionary: this runs for every module class of the compilation,
+            // and the query's groupings cost more than reading the fields. A name a derived class redeclares keeps its field.
+            var fields = new Dictionary<string, ModuleField>();
+            foreach (var owner in ownClassAndSourceBases)
+            {
+                foreach (var member in owner.GetMembers())
+                {
+                    if (member is IFieldSymbol { IsStatic: false, IsConst: false } field
+                        && ModuleField.From(field, torch) is { } moduleField
+                        && !fields.ContainsKey(moduleField.Name))
+                    {
+                        fields.Add(moduleField.Name, moduleField);
+                    }
+                }
+            }
+
             var declarations = ownClassAndSourceBases
                 .SelectMany(owner => owner.DeclaringSyntaxReferences)
                 .Select(reference => reference.GetSyntax(cancellationToken))
