@@ -188,7 +188,10 @@ namespace GradGuard.Analyzers
                     .SelectMany(reference => reference.GetSyntax(cancellationToken).DescendantNodes().OfType<InvocationExpressionSyntax>())
                     .Any(call => call.Expression is MemberAccessExpressionSyntax { Name.Identifier.ValueText: var name } && ClippingNames.Contains(name))));
 
-        /// <summary>What makes the first recurrent class a model may be recurrent, as <see cref="ModelRecurrence.Of"/> says; null when none is.</summary>
+        /// <summary>
+        /// What makes the first recurrent one of the classes a model may be recurrent (<see cref="ModelRecurrence.Of"/>), each
+        /// class read once per compilation; null when none is.
+        /// </summary>
         private static string? RecurrenceOfClasses(TrainedModel candidate, ModelRecurrence recurrence, ConcurrentDictionary<ITypeSymbol, string?> recurrenceByType)
         {
             foreach (var type in candidate.Types)
