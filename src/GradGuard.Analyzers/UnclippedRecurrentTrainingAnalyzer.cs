@@ -36,10 +36,17 @@ namespace GradGuard.Analyzers
         private protected override void Start(CompilationStartAnalysisContext start, Lazy<TorchSymbols?> torch)
         {
             var clippingHelpers = new ConcurrentDictionary<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
-            RegisterCallAction(start, torch, new[] { "step" }, (file, call, symbols) => Analyze(file, call, symbols, clippingHelpers));
+            // What makes a model class recurrent is read from its source once per compilation, not once per training step.
+            var recurrenceByType = new ConcurrentDictionary<ITypeSymbol, string?>(SymbolEqualityComparer.Default);
+            RegisterCallAction(start, torch, new[] { "step" }, (file, call, symbols) => Analyze(file, call, symbols, clippingHelpers, recurrenceByType));
         }
 
-        private static void Analyze(SemanticModelAnalysisContext context, InvocationExpressionSyntax invocation, TorchSymbols torch, ConcurrentDictionary<IMethodSymbol, bool> clippingHelpers)
+        private static void Analyze(
+            SemanticModelAnalysisContext context,
+            InvocationExpressionSyntax invocation,
+            TorchSymbols torch,
+            ConcurrentDictionary<IMethodSymbol, bool> clippingHelpers,
+            ConcurrentDictionary<ITypeSymbol, string?> recurrenceByType)
         {
             var model = context.SemanticModel;
             if (invocation.Expression is not MemberAccessExpressionSyntax { Name.Identifier.ValueText: "step" } access
@@ -59,22 +66,29 @@ namespace GradGuard.Analyzers
 
             // The models the optimizer updates are the ones whose gradients matter; the loss names them when the optimizer
             // was built where this code cannot see. The calls are read one by one, and only a recurrent model is worth the
-            // member's whole operation tree and a control flow graph.
+            // member's whole operation tree and a control flow graph. The loss is read only when the optimizer names no model
+            // or a diagnostic needs its names, the member's loops only for a model whose class is not recurrent.
             var models = new TrainedModels(torch, model, member, context.CancellationToken);
             var trainedByOptimizer = models.ThroughOptimizer(step).ToList();
-            var trainedThroughLoss = CallsNamed(executable, "backward", context.CancellationToken)
+            List<TrainedModel>? trainedThroughLoss = null;
+            List<TrainedModel> TrainedThroughLoss() => trainedThroughLoss ??= CallsNamed(executable, "backward", context.CancellationToken)
                 .Select(call => model.GetOperation(call, context.CancellationToken))
                 .OfType<IInvocationOperation>()
                 .Where(call => torch.IsBackward(call.TargetMethod))
                 .SelectMany(models.ThroughLoss)
                 .ToList();
             var recurrence = new ModelRecurrence(torch, context.CancellationToken);
-            var loops = LoopApplication.In(member).ToList();
-            var recurrent = (trainedByOptimizer.Count > 0 ? trainedByOptimizer : trainedThroughLoss)
-                .Select(candidate => (Model: candidate, Reason: candidate.Types.Select(recurrence.Of).FirstOrDefault(reason => reason is not null)
-                    ?? AppliedRecurrently(candidate, loops, torch, model, context.CancellationToken)))
-                .Where(pair => pair.Reason is not null)
-                .ToList();
+            List<LoopApplication>? loops = null;
+            var recurrent = new List<(TrainedModel Model, string Reason)>();
+            foreach (var candidate in trainedByOptimizer.Count > 0 ? trainedByOptimizer : TrainedThroughLoss())
+            {
+                if ((RecurrenceOfClasses(candidate, recurrence, recurrenceByType)
+                    ?? AppliedRecurrently(candidate, loops ??= LoopApplication.In(member).ToList(), torch, model, context.CancellationToken)) is { } why)
+                {
+                    recurrent.Add((candidate, why));
+                }
+            }
+
             if (recurrent.Count == 0 || UnclippedBackward(executable, step, takesClosure, torch, clippingHelpers, context) is not { } backward)
             {
                 return;
@@ -83,7 +97,7 @@ namespace GradGuard.Analyzers
             // The fix clips what the optimizer trains; without an optimizer to read, the recurrent models the loss came from.
             var insertAt = takesClosure ? backward.Syntax.Span.End : invocation.SpanStart;
             var toClip = (trainedByOptimizer.Count > 0 ? trainedByOptimizer : recurrent.Select(pair => pair.Model))
-                .Select(candidate => ExpressionAt(candidate, insertAt, trainedThroughLoss, torch, model))
+                .Select(candidate => ExpressionAt(candidate, insertAt, TrainedThroughLoss(), torch, model))
                 .Distinct()
                 .ToList();
             var properties = ImmutableDictionary<string, string?>.Empty
@@ -173,6 +187,29 @@ namespace GradGuard.Analyzers
                 && clippingHelpers.GetOrAdd(method.OriginalDefinition, helper => helper.DeclaringSyntaxReferences
                     .SelectMany(reference => reference.GetSyntax(cancellationToken).DescendantNodes().OfType<InvocationExpressionSyntax>())
                     .Any(call => call.Expression is MemberAccessExpressionSyntax { Name.Identifier.ValueText: var name } && ClippingNames.Contains(name))));
+
+        /// <summary>
+        /// What makes the first recurrent one of the classes a model may be recurrent (<see cref="ModelRecurrence.Of"/>), each
+        /// class read once per compilation; null when none is.
+        /// </summary>
+        private static string? RecurrenceOfClasses(TrainedModel candidate, ModelRecurrence recurrence, ConcurrentDictionary<ITypeSymbol, string?> recurrenceByType)
+        {
+            foreach (var type in candidate.Types)
+            {
+                if (!recurrenceByType.TryGetValue(type, out var reason))
+                {
+                    reason = recurrence.Of(type);
+                    recurrenceByType.TryAdd(type, reason);
+                }
+
+                if (reason is not null)
+                {
+                    return reason;
+                }
+            }
+
+            return null;
+        }
 
         /// <summary>
         /// A model the training code itself applies in a loop that feeds its output back (a hand-written RNN unrolled over a

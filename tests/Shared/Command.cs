@@ -53,11 +53,13 @@ internal static class Command
 
     /// <summary>
     /// Runs the .NET CLI as a user's shell would: without the MSBuild settings of the test host, which would point a
-    /// child build at the test run's own SDK pieces.
+    /// child build at the test run's own SDK pieces. With node reuse off: a reused MSBuild node outlives the test run
+    /// by minutes, holding whatever the run held (a CI lock, a working folder).
     /// </summary>
     public static (int ExitCode, string Output) Dotnet(IEnumerable<string> arguments, string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var variables = new Dictionary<string, string?>(environment ?? new Dictionary<string, string?>());
+        variables.TryAdd("MSBUILDDISABLENODEREUSE", "1");
         foreach (string inherited in Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(name => name.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)))
         {
             variables.TryAdd(inherited, null);

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using GradGuard.Analyzers.NetworkModel;
 using Microsoft.CodeAnalysis;
@@ -40,6 +41,11 @@ namespace GradGuard.Analyzers.ModuleRegistration
         /// <summary>Whether <c>RegisterComponents()</c> is called anywhere in the class or a source base class.</summary>
         public bool RegistersComponents => registersComponents;
 
+        /// <remarks>
+        /// It runs for every module class of the compilation, so it is written with loops (a query's closures, groupings and
+        /// iterators cost more than reading the fields) and compiled optimised on its first call (see <see cref="HotPaths"/>).
+        /// </remarks>
+        [MethodImpl(HotPaths.Optimized)]
         public static ModuleClassRegistration Of(INamedTypeSymbol type, TorchSymbols torch, CancellationToken cancellationToken)
         {
             var ownClassAndSourceBases = new List<INamedTypeSymbol>();
@@ -48,24 +54,37 @@ namespace GradGuard.Analyzers.ModuleRegistration
                 ownClassAndSourceBases.Add(current);
             }
 
-            var fields = ownClassAndSourceBases
-                .SelectMany(owner => owner.GetMembers().OfType<IFieldSymbol>())
-                .Where(field => !field.IsStatic && !field.IsConst)
-                .Select(field => ModuleField.From(field, torch))
-                .OfType<ModuleField>()
-                .GroupBy(field => field.Name)
-                .ToDictionary(group => group.Key, group => group.First());
-            var declarations = ownClassAndSourceBases
-                .SelectMany(owner => owner.DeclaringSyntaxReferences)
-                .Select(reference => reference.GetSyntax(cancellationToken))
-                .OfType<TypeDeclarationSyntax>()
-                .ToList();
+            // A name a derived class redeclares keeps the derived class's field.
+            var fields = new Dictionary<string, ModuleField>();
+            var holdsCollection = false;
+            var declarations = new List<TypeDeclarationSyntax>();
+            foreach (var owner in ownClassAndSourceBases)
+            {
+                foreach (var member in owner.GetMembers())
+                {
+                    if (member is IFieldSymbol { IsStatic: false, IsConst: false } field
+                        && ModuleField.From(field, torch) is { } moduleField
+                        && !fields.ContainsKey(moduleField.Name))
+                    {
+                        fields.Add(moduleField.Name, moduleField);
+                        holdsCollection |= moduleField.Kind == ModuleFieldKind.Collection;
+                    }
+                }
+
+                foreach (var reference in owner.DeclaringSyntaxReferences)
+                {
+                    if (reference.GetSyntax(cancellationToken) is TypeDeclarationSyntax declaration)
+                    {
+                        declarations.Add(declaration);
+                    }
+                }
+            }
+
             var registration = new ModuleClassRegistration(fields, declarations);
 
             // Most module classes hold no collection of layers and call RegisterComponents(): a look at their text settles
             // them without reading their members.
-            if (fields.Values.Any(field => field.Kind == ModuleFieldKind.Collection)
-                || (fields.Count > 0 && !declarations.Any(declaration => SourceTexts.Mentions(declaration, "RegisterComponents", cancellationToken))))
+            if (holdsCollection || (fields.Count > 0 && !MentionRegisterComponents(declarations, cancellationToken)))
             {
                 registration.Read(cancellationToken);
             }
@@ -92,6 +111,19 @@ namespace GradGuard.Analyzers.ModuleRegistration
                 field.Kind is ModuleFieldKind.Module or ModuleFieldKind.Parameter
                 && assignedValues.ContainsKey(field.Name)
                 && !registeredNames.Contains(field.Name));
+
+        private static bool MentionRegisterComponents(List<TypeDeclarationSyntax> declarations, CancellationToken cancellationToken)
+        {
+            foreach (var declaration in declarations)
+            {
+                if (SourceTexts.Mentions(declaration, "RegisterComponents", cancellationToken))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
 
         private void Read(CancellationToken cancellationToken)
         {

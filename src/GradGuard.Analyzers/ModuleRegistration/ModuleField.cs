@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using GradGuard.Analyzers.NetworkModel;
 using Microsoft.CodeAnalysis;
 
@@ -42,6 +43,7 @@ namespace GradGuard.Analyzers.ModuleRegistration
         /// <summary>For a collection, the TorchSharp container that would register it (<c>ModuleList&lt;Linear&gt;</c>...); null when there is none.</summary>
         public string? RegisteringContainer { get; }
 
+        [MethodImpl(HotPaths.Optimized)]
         public static ModuleField? From(IFieldSymbol field, TorchSymbols torch)
         {
             var name = field.AssociatedSymbol?.Name ?? field.Name;

@@ -58,10 +58,12 @@ namespace GradGuard.Analyzers.NetworkModel
                     unit = Take();
                     if (unit is null && inFlight == 0)
                     {
-                        unit = Unjudged();
+                        // Decided once for both questions: with nothing left unjudged, the units kept are the networks.
+                        var kept = KeptInterpretations();
+                        unit = Unjudged(kept);
                         if (unit is null)
                         {
-                            networks = Kept();
+                            networks = kept.SelectMany(interpretation => interpretation.Networks).ToImmutableArray();
                             WakeWaiting();
                             return networks.Value;
                         }
@@ -168,10 +170,10 @@ namespace GradGuard.Analyzers.NetworkModel
         /// A unit that was skipped because a unit run earlier reached it, where that unit turned out to be reached
         /// itself and none of the units kept reached this one: it is judged on its own after all.
         /// </summary>
-        private NetworkUnit? Unjudged()
+        private NetworkUnit? Unjudged(List<UnitInterpretation> keptInterpretations)
         {
             var reachedByKept = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
-            foreach (var kept in KeptInterpretations())
+            foreach (var kept in keptInterpretations)
             {
                 reachedByKept.UnionWith(kept.Reached);
             }
@@ -269,8 +271,6 @@ namespace GradGuard.Analyzers.NetworkModel
             kept.Sort();
             return kept.Select(index => interpreted[index]!).ToList();
         }
-
-        private ImmutableArray<Network> Kept() => KeptInterpretations().SelectMany(i => i.Networks).ToImmutableArray();
 
         /// <summary>
         /// Positions of units that no undropped unit reaches, smallest first: a binary heap on a list of ints, whose code
