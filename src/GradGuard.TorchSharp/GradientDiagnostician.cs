@@ -23,18 +23,22 @@ internal sealed class GradientDiagnostician
     /// </summary>
     public IReadOnlyList<GradientDiagnosis> Diagnose(IReadOnlyList<ParameterGradient> weights, IReadOnlyList<ParameterGradient> parameters, IReadOnlyList<ActivationStatistics> activations, double totalNorm, bool orderInferred, IEnumerable<GradientDiagnosis> signals, long step, long? previousStep)
     {
-        var current = new List<GradientDiagnosis>();
-        current.AddRange(NonFinite(parameters));
+        var current = new List<Finding>();
+        current.AddRange(NonFinite(parameters).Select(Finding.Of));
         var finiteWeights = weights.Where(parameter => double.IsFinite(parameter.Norm)).ToList();
-        current.AddRange(Vanishing(finiteWeights, orderInferred));
-        current.AddRange(Exploding(finiteWeights, totalNorm, orderInferred));
-        current.AddRange(activations.SelectMany(UnitProblems));
-        current.AddRange(signals);
+        current.AddRange(Vanishing(finiteWeights, orderInferred).Select(Finding.Of));
+        current.AddRange(Exploding(finiteWeights, totalNorm, orderInferred).Select(Finding.Of));
+        foreach (var site in activations)
+        {
+            current.AddRange(UnitProblems(site));
+        }
 
-        var started = current.Where(diagnosis => !ongoing.Contains((diagnosis.Kind, diagnosis.Layer)))
-            .Select(diagnosis => diagnosis with { Step = step, PreviousStep = previousStep })
+        current.AddRange(signals.Select(Finding.Of));
+
+        var started = current.Where(finding => !ongoing.Contains((finding.Kind, finding.Layer)))
+            .Select(finding => finding.Diagnosis() with { Step = step, PreviousStep = previousStep })
             .ToList();
-        ongoing = current.Select(diagnosis => (diagnosis.Kind, diagnosis.Layer)).ToHashSet();
+        ongoing = current.Select(finding => (finding.Kind, finding.Layer)).ToHashSet();
         return started;
     }
 
@@ -154,33 +158,41 @@ internal sealed class GradientDiagnostician
         return true;
     }
 
-    private IEnumerable<GradientDiagnosis> UnitProblems(ActivationStatistics site)
+    /// <summary>
+    /// A site's problems, each written out only when it starts an episode: a deep model with default init has a problem at
+    /// most of its hundreds of sites at every collection, and formatting each message every time was most of the diagnosis's cost.
+    /// </summary>
+    private IEnumerable<Finding> UnitProblems(ActivationStatistics site)
     {
-        // Formatted only for a site that has a problem: a healthy deep model has hundreds of sites a collection.
         string SeenAs() => site.Source == ActivationSource.FunctionalCall ? $"functional activation after '{site.Module}'" : $"'{site.Layer}'";
         if (site.Kind == ActivationKind.Rectifier && DyingMeasureOf(site) is { } dying && dying >= options.DyingFraction)
         {
-            string what = options.DyingMeasure switch
+            yield return new Finding(GradientProblem.DyingRelu, site.Layer, () =>
             {
-                DyingMeasure.NonPositiveOutputs => $"{Format(dying * 100)}% of the outputs of {SeenAs()} were zero",
-                DyingMeasure.ZeroGradients => $"{Format(dying * 100)}% of the weight-gradient elements of '{site.WeightLayer}', which feeds {SeenAs()}, were exactly zero",
-                _ => $"{site.DeadUnits} of {site.Units} units of {SeenAs()} output zero for the whole batch",
-            };
-            yield return new GradientDiagnosis(GradientProblem.DyingRelu, site.Layer, dying, options.DyingFraction,
-                $"dying ReLU: {what}. Use He init, a lower learning rate, or LeakyReLU/GELU.");
+                string what = options.DyingMeasure switch
+                {
+                    DyingMeasure.NonPositiveOutputs => $"{Format(dying * 100)}% of the outputs of {SeenAs()} were zero",
+                    DyingMeasure.ZeroGradients => $"{Format(dying * 100)}% of the weight-gradient elements of '{site.WeightLayer}', which feeds {SeenAs()}, were exactly zero",
+                    _ => $"{site.DeadUnits} of {site.Units} units of {SeenAs()} output zero for the whole batch",
+                };
+                return new GradientDiagnosis(GradientProblem.DyingRelu, site.Layer, dying, options.DyingFraction,
+                    $"dying ReLU: {what}. Use He init, a lower learning rate, or LeakyReLU/GELU.");
+            });
         }
 
         if (site.Kind == ActivationKind.Saturating && site.SaturatedFraction is { } saturated && saturated > options.SaturatedFraction)
         {
-            yield return new GradientDiagnosis(GradientProblem.SaturatedActivations, site.Layer, saturated, options.SaturatedFraction,
-                $"saturated activations: {Format(saturated * 100)}% of the pre-activations of {SeenAs()} lie at or beyond ±{Format(options.SaturationThreshold)}, " +
-                "where the slope is near zero. Normalise the inputs to the layer (BatchNorm/LayerNorm), shrink the init, or use ReLU.");
+            yield return new Finding(GradientProblem.SaturatedActivations, site.Layer, () =>
+                new GradientDiagnosis(GradientProblem.SaturatedActivations, site.Layer, saturated, options.SaturatedFraction,
+                    $"saturated activations: {Format(saturated * 100)}% of the pre-activations of {SeenAs()} lie at or beyond ±{Format(options.SaturationThreshold)}, " +
+                    "where the slope is near zero. Normalise the inputs to the layer (BatchNorm/LayerNorm), shrink the init, or use ReLU."));
         }
 
         if (site.Kind == ActivationKind.NotSeen && site.WithoutGradientFraction is { } without && without >= options.DyingFraction)
         {
-            yield return new GradientDiagnosis(GradientProblem.UnitsWithoutGradient, site.Layer, without, options.DyingFraction,
-                $"units without gradient: {site.UnitsWithoutGradient} of {site.Units} units of '{site.Layer}' got exactly zero gradient for the whole batch. {WhyWithoutGradient(site)}");
+            yield return new Finding(GradientProblem.UnitsWithoutGradient, site.Layer, () =>
+                new GradientDiagnosis(GradientProblem.UnitsWithoutGradient, site.Layer, without, options.DyingFraction,
+                    $"units without gradient: {site.UnitsWithoutGradient} of {site.Units} units of '{site.Layer}' got exactly zero gradient for the whole batch. {WhyWithoutGradient(site)}"));
         }
     }
 
@@ -217,4 +229,10 @@ internal sealed class GradientDiagnostician
     }
 
     private static string Format(double value) => value.ToString("G3", CultureInfo.InvariantCulture);
+
+    /// <summary>A problem seen at this collection, and how to write its diagnosis should it start an episode.</summary>
+    private readonly record struct Finding(GradientProblem Kind, string? Layer, Func<GradientDiagnosis> Diagnosis)
+    {
+        public static Finding Of(GradientDiagnosis diagnosis) => new(diagnosis.Kind, diagnosis.Layer, () => diagnosis);
+    }
 }

@@ -155,8 +155,9 @@ public sealed class GradientMonitor : IDisposable
         collectCalls++;
         try
         {
-            signals.StepTaken();
-            if (!cadence.Collects(collectCalls))
+            bool collecting = cadence.Collects(collectCalls);
+            signals.StepTaken(collecting);
+            if (!collecting)
             {
                 DiscardPreClipTotalNorm();
                 return null;
@@ -172,7 +173,7 @@ public sealed class GradientMonitor : IDisposable
                 recorder.Reset();
             }
 
-            signals.Collected(report);
+            signals.Collected(report, layout!.Parameters);
             lastReport = report;
             Publish(report);
             ChooseCadence(report.Step, clock.CollectionTimed(clock.Now()));

@@ -19,20 +19,20 @@ internal sealed class TrainingSignals : IDisposable
     {
         this.options = options;
         citations = RuleCitations.Discover(structure);
-        updates = new UpdateRatios(structure, options);
+        updates = new UpdateRatios(options);
         losses = new LossTracker(options);
         nonFiniteOrigin = options.LocateNonFinite ? new NonFiniteOrigin(recorder) : null;
     }
 
-    /// <summary>At every <see cref="GradientMonitor.Collect"/> call, collecting or not: the optimizer has stepped since the last one.</summary>
-    public void StepTaken() => updates.MeasureStep();
+    /// <summary>At every <see cref="GradientMonitor.Collect"/> call, before it collects or not: the optimizer has stepped since the last one.</summary>
+    public void StepTaken(bool collecting) => updates.MeasureStep(collecting && options.MeasureUpdateRatios);
 
-    /// <summary>After a collection: what the next step's update is measured against.</summary>
-    public void Collected(GradientReport report)
+    /// <summary>After a collection: what the next step's update is measured against. <paramref name="parameters"/>[i] is the parameter of the report's i-th gradient.</summary>
+    public void Collected(GradientReport report, IReadOnlyList<(PlacedLayer Layer, TrackedParameter Parameter)> parameters)
     {
         if (options.MeasureUpdateRatios)
         {
-            updates.Remember(report);
+            updates.Remember(report, parameters);
         }
     }
 

@@ -13,8 +13,11 @@ namespace GradGuard.TorchSharp;
 /// so that it does not follow the rows): copying whole weight matrices would cost more than the optimizer's step, and
 /// a ratio of two norms over thousands of elements is within a few percent of the whole layer's.
 /// Weights of one dtype, device and shape are copied by one <c>cat</c> and measured row by row
-/// (<see cref="SameShapeBatches"/>), as <see cref="GradientNorms"/> measures gradients: on a deep stack of small layers the calls, not the bytes, were the
-/// cost (ten per layer, about 15 µs).
+/// (<see cref="SameShapeBatches"/>), as <see cref="GradientNorms"/> measures gradients: on a deep stack of small layers
+/// the calls, not the bytes, were the cost (ten per layer, about 15 µs). The batches, and the strided views a sample is
+/// read through, are made once and kept while the same weights are remembered. The weights' norm is taken when the copy
+/// is made, while it is still in the cache; and when the call that measures a step also collects (at every step), the
+/// copy of the weights after the step it made is the next collection's copy, so the weights are read once, not twice.
 /// </summary>
 internal sealed class UpdateRatios : IDisposable
 {
@@ -22,44 +25,58 @@ internal sealed class UpdateRatios : IDisposable
     public const int SampledElements = 4096;
 
     private readonly GradientMonitorOptions options;
-    private readonly Dictionary<(string Layer, string Name), TrackedParameter> parameters;
-    private List<Copy> copies = new();
+    private WeightBatches? batches;
+    private (int LayerIndex, string Layer)[] remembered = Array.Empty<(int, string)>();
+    private WeightCopy[]? copies;
+    private WeightCopy[]? carried;
     private List<Norms> measured = new();
 
-    public UpdateRatios(ModelStructure structure, GradientMonitorOptions options)
+    public UpdateRatios(GradientMonitorOptions options)
     {
         this.options = options;
-        parameters = structure.Parameters.ToDictionary(parameter => (parameter.Owner.Path, parameter.Name));
     }
 
-    /// <summary>Copies the weights a collection saw, so that the next call can measure what the optimizer did to them.</summary>
-    public void Remember(GradientReport report)
+    /// <summary>
+    /// Copies the weights a collection saw, so that the next call can measure what the optimizer did to them.
+    /// <paramref name="parameters"/>[i] is the parameter of <paramref name="report"/>'s i-th gradient.
+    /// </summary>
+    public void Remember(GradientReport report, IReadOnlyList<(PlacedLayer Layer, TrackedParameter Parameter)> parameters)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        DisposeCopies();
-        var weights = report.WeightGradients
-            .Where(weight => double.IsFinite(weight.Norm))
-            .Select((weight, position) => (Weight: (position, weight), Tensor: (Tensor)parameters[(weight.Layer, weight.Parameter)].Tensor));
-        foreach (var shape in SameShapeBatches.Of(weights, entry => entry.Tensor))
+        var weights = new List<TrackedParameter>();
+        var layers = new List<(int, string)>();
+        for (int index = 0; index < report.Parameters.Count; index++)
         {
-            long elements = shape.First().Tensor.numel();
-            long stride = elements <= SampledElements ? 1 : ((elements + SampledElements - 1) / SampledElements) | 1;
-            long sampled = (elements + stride - 1) / stride;
-            foreach (var group in SameShapeBatches.Chunks(shape, sampled))
+            var gradient = report.Parameters[index];
+            if (gradient.IsWeightMatrix && gradient.Placement != LayerPlacement.Unused && double.IsFinite(gradient.Norm))
             {
-                var tensors = group.Select(entry => entry.Tensor).ToArray();
-                // TorchSharp's cat of a single tensor returns an alias of it, not a copy.
-                var joined = tensors.Length == 1 ? Joined(tensors, stride).clone() : Joined(tensors, stride);
-                copies.Add(new Copy(group.Select(entry => entry.Weight).ToArray(), tensors, stride, joined.DetachFromDisposeScope()));
+                weights.Add(parameters[index].Parameter);
+                layers.Add((gradient.LayerIndex, gradient.Layer));
             }
         }
+
+        DisposeCopies();
+        remembered = layers.ToArray();
+        if (batches is null || !batches.Holds(weights))
+        {
+            DisposeCarried();
+            batches?.Dispose();
+            batches = WeightBatches.Of(weights);
+        }
+
+        copies = carried ?? batches.Copy();
+        carried = null;
     }
 
-    /// <summary>At the call after a collection: the step has been taken, so the copies become norms (on the device) and go.</summary>
-    public void MeasureStep()
+    /// <summary>
+    /// At the call after a collection: the step has been taken, so the copies become norms (on the device) and go. When
+    /// this call collects too, the copy of the weights as they are now is kept for it.
+    /// </summary>
+    public void MeasureStep(bool collecting)
     {
-        if (copies.Count == 0)
+        DisposeCarried();
+        if (copies is null)
         {
             return;
         }
@@ -67,32 +84,61 @@ internal sealed class UpdateRatios : IDisposable
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         DisposeMeasured();
-        foreach (var copy in copies)
+        var after = batches!.Copy(withNorms: collecting);
+        for (int batch = 0; batch < copies.Length; batch++)
         {
-            var rows = copy.Before.view(copy.Weights.Length, -1);
-            var weightNorms = rows.norm(1).DetachFromDisposeScope();
-            copy.Before.sub_(Joined(copy.Tensors, copy.Stride));
-            measured.Add(new Norms(copy.Weights, rows.norm(1).DetachFromDisposeScope(), weightNorms));
+            var before = copies[batch];
+            before.Values.sub_(after[batch].Values);
+            using var rows = before.Values.view(batches.Batches[batch].Positions.Length, -1);
+            measured.Add(new Norms(batches.Batches[batch].Positions, rows.norm(1).DetachFromDisposeScope(), before.Norms!));
+            before.Values.Dispose();
         }
 
-        DisposeCopies();
+        copies = null;
+        if (collecting)
+        {
+            carried = after;
+        }
+        else
+        {
+            WeightCopy.DisposeAll(after);
+        }
     }
 
     /// <summary>Hands the measured norms to the collection's transfer; returns how to read them back.</summary>
     public Func<HostStatistics, IReadOnlyList<UpdateRatio>> Queue(DeviceStatistics statistics)
     {
-        var slots = measured.Select(norms => (norms.Weights, Update: statistics.Add(norms.Update), Size: statistics.Add(norms.Size))).ToList();
+        var slots = new (int[] Positions, int Update, int Size)[measured.Count];
+        for (int index = 0; index < slots.Length; index++)
+        {
+            slots[index] = (measured[index].Positions, statistics.Add(measured[index].Update), statistics.Add(measured[index].Size));
+        }
+
+        var layers = remembered;
         measured = new();
         return values =>
         {
-            var ratios = slots.SelectMany(group => group.Weights.Select((entry, row) =>
+            if (slots.Length == 0)
             {
-                double update = values.Segment(group.Update)[row];
-                double size = values.Segment(group.Size)[row];
-                return (entry.Position, Ratio: new UpdateRatio(entry.Weight.LayerIndex, entry.Weight.Layer, update / size, update, size));
-            })).OrderBy(entry => entry.Position).Select(entry => entry.Ratio).ToList();
+                return Array.Empty<UpdateRatio>();
+            }
+
+            var ratios = new UpdateRatio[layers.Length];
+            bool moved = false;
+            foreach (var (positions, updateEntry, sizeEntry) in slots)
+            {
+                var updates = values.Segment(updateEntry);
+                var sizes = values.Segment(sizeEntry);
+                for (int row = 0; row < positions.Length; row++)
+                {
+                    var (layerIndex, layer) = layers[positions[row]];
+                    ratios[positions[row]] = new UpdateRatio(layerIndex, layer, updates[row] / sizes[row], updates[row], sizes[row]);
+                    moved |= updates[row] != 0;
+                }
+            }
+
             // A step that moved no weight at all was not taken (a skipped step, or no optimizer between the calls).
-            return ratios.All(ratio => ratio.UpdateNorm == 0) ? Array.Empty<UpdateRatio>() : ratios;
+            return moved ? ratios : Array.Empty<UpdateRatio>();
         };
     }
 
@@ -120,13 +166,28 @@ internal sealed class UpdateRatios : IDisposable
     public void Dispose()
     {
         DisposeCopies();
+        DisposeCarried();
         DisposeMeasured();
+        batches?.Dispose();
+        batches = null;
     }
 
     private void DisposeCopies()
     {
-        copies.ForEach(copy => copy.Before.Dispose());
-        copies = new();
+        if (copies is not null)
+        {
+            WeightCopy.DisposeAll(copies);
+            copies = null;
+        }
+    }
+
+    private void DisposeCarried()
+    {
+        if (carried is not null)
+        {
+            WeightCopy.DisposeAll(carried);
+            carried = null;
+        }
     }
 
     private void DisposeMeasured()
@@ -139,19 +200,119 @@ internal sealed class UpdateRatios : IDisposable
         measured = new();
     }
 
-    /// <summary>
-    /// The weights' sampled elements, one row per weight once viewed as (weights, −1): the weights themselves where
-    /// every element is sampled (one <c>cat</c> of same-shaped tensors), every <paramref name="stride"/>-th element of
-    /// each otherwise. In the current dispose scope; an alias of the weight's elements when there is only one.
-    /// </summary>
-    private static Tensor Joined(Tensor[] weights, long stride) =>
-        torch.cat(stride == 1 ? weights : weights.Select(weight => weight.reshape(-1).slice(0, 0, weight.numel(), stride)).ToArray(), 0);
-
     private static string Format(double value) => value.ToString("G3", CultureInfo.InvariantCulture);
 
-    /// <summary>Weights of one dtype, device and shape, with their place in the report, and their joined copy.</summary>
-    private sealed record Copy((int Position, ParameterGradient Weight)[] Weights, Tensor[] Tensors, long Stride, Tensor Before);
+    /// <summary>The norms of a batch's update and of its weights before it, one per weight, the weights at these positions of the remembered ones.</summary>
+    private sealed record Norms(int[] Positions, Tensor Update, Tensor Size);
 
-    /// <summary>The norms of a group's update and of its weights before it, one per weight.</summary>
-    private sealed record Norms((int Position, ParameterGradient Weight)[] Weights, Tensor Update, Tensor Size);
+    /// <summary>One batch's copy of its weights' sampled elements, and their norms (one per weight) when taken.</summary>
+    private sealed record WeightCopy(Tensor Values, Tensor? Norms)
+    {
+        public static void DisposeAll(WeightCopy[] copies)
+        {
+            foreach (var copy in copies)
+            {
+                copy.Values.Dispose();
+                copy.Norms?.Dispose();
+            }
+        }
+    }
+
+    /// <summary>A batch of weights of one dtype, device and shape: their positions among the remembered weights and what is read of each.</summary>
+    private sealed class WeightBatch(int[] positions, Tensor[] weights, long stride, Tensor[]? sampledViews)
+    {
+        public int[] Positions { get; } = positions;
+
+        /// <summary>
+        /// A copy of the weights' sampled elements, one row per weight once viewed as (weights, −1): the weights
+        /// themselves where every element is sampled (one <c>cat</c> of same-shaped tensors), every stride-th element of
+        /// each otherwise. TorchSharp's <c>cat</c> of a single tensor returns an alias of it, so a single one is cloned.
+        /// </summary>
+        public WeightCopy Copy(bool withNorms)
+        {
+            using var scope = torch.NewDisposeScope();
+            var sampled = stride == 1 ? weights : sampledViews ?? weights.Select(weight => Sampled(weight, stride)).ToArray();
+            var values = sampled.Length == 1 ? sampled[0].clone() : torch.cat(sampled, 0);
+            Tensor? norms = null;
+            if (withNorms)
+            {
+                using var rows = values.view(Positions.Length, -1);
+                norms = rows.norm(1).DetachFromDisposeScope();
+            }
+
+            return new WeightCopy(values.DetachFromDisposeScope(), norms);
+        }
+
+        public void Dispose()
+        {
+            if (sampledViews is not null)
+            {
+                foreach (var view in sampledViews)
+                {
+                    view.Dispose();
+                }
+            }
+        }
+
+        /// <summary>Every <paramref name="stride"/>-th element of the weight, in the current dispose scope: a view of a contiguous weight.</summary>
+        public static Tensor Sampled(Tensor weight, long stride)
+        {
+            using var flat = weight.reshape(-1);
+            return flat.slice(0, 0, flat.numel(), stride);
+        }
+    }
+
+    /// <summary>
+    /// How the remembered weights are batched, kept while the same weights are remembered in the same order: grouping
+    /// them by shape asks every weight its shape, a call and an array each.
+    /// </summary>
+    private sealed class WeightBatches : IDisposable
+    {
+        private readonly TrackedParameter[] weights;
+
+        private WeightBatches(TrackedParameter[] weights, IReadOnlyList<WeightBatch> batches)
+        {
+            this.weights = weights;
+            Batches = batches;
+        }
+
+        public IReadOnlyList<WeightBatch> Batches { get; }
+
+        public static WeightBatches Of(IReadOnlyList<TrackedParameter> weights)
+        {
+            var batches = new List<WeightBatch>();
+            var entries = weights.Select((weight, position) => (Position: position, Tensor: (Tensor)weight.Tensor));
+            foreach (var shape in SameShapeBatches.Of(entries, entry => entry.Tensor))
+            {
+                long elements = shape.First().Tensor.numel();
+                long stride = elements <= SampledElements ? 1 : ((elements + SampledElements - 1) / SampledElements) | 1;
+                long sampled = (elements + stride - 1) / stride;
+                foreach (var group in SameShapeBatches.Chunks(shape, sampled))
+                {
+                    var tensors = group.Select(entry => entry.Tensor).ToArray();
+                    // A view of a contiguous weight reads its elements as they change; a reshape of any other would be a copy.
+                    var views = stride > 1 && tensors.All(tensor => tensor.is_contiguous())
+                        ? tensors.Select(tensor => WeightBatch.Sampled(tensor, stride).DetachFromDisposeScope()).ToArray()
+                        : null;
+                    batches.Add(new WeightBatch(group.Select(entry => entry.Position).ToArray(), tensors, stride, views));
+                }
+            }
+
+            return new WeightBatches(weights.ToArray(), batches);
+        }
+
+        /// <summary>True when these batches were made for exactly <paramref name="remembered"/>, in that order.</summary>
+        public bool Holds(IReadOnlyList<TrackedParameter> remembered) => remembered.SequenceEqual(weights);
+
+        /// <summary>A copy of every batch's sampled weights, in batch order.</summary>
+        public WeightCopy[] Copy(bool withNorms = true) => Batches.Select(batch => batch.Copy(withNorms)).ToArray();
+
+        public void Dispose()
+        {
+            foreach (var batch in Batches)
+            {
+                batch.Dispose();
+            }
+        }
+    }
 }

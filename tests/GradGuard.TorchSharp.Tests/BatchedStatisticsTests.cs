@@ -83,6 +83,116 @@ public class BatchedStatisticsTests
         Assert.All(report.Parameters.Where(parameter => parameter != nonFinite), parameter => Assert.True(double.IsFinite(parameter.Norm)));
     }
 
+    /// <remarks>
+    /// Twelve 24×24 layers copied and measured as one batch, two 256×256 layers sampled at every 17th element through
+    /// views kept between collections, and a 24→256 and a 256→24 layer alone. At every step the copy the call after a
+    /// collection takes of the stepped weights is also that collection's copy; every third step each collection copies
+    /// afresh. Both must give, bit for bit, the float32 norms of each layer's own sampled elements.
+    /// </remarks>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Batched_update_norms_are_those_of_each_layer_bit_for_bit(int collectEvery)
+    {
+        torch.manual_seed(5);
+        using var model = nn.Sequential(Enumerable.Range(0, 12)
+            .SelectMany(layer => new[] { ($"{2 * layer}", (nn.Module<Tensor, Tensor>)nn.Linear(24, 24)), ($"{2 * layer + 1}", nn.Tanh()) })
+            .Concat(new[] { ("up", (nn.Module<Tensor, Tensor>)nn.Linear(24, 256)), ("wide1", nn.Linear(256, 256)), ("wide2", nn.Linear(256, 256)), ("down", nn.Linear(256, 24)) })
+            .ToArray());
+        using var input = torch.randn(8, 24);
+        using var optimizer = torch.optim.SGD(model.parameters(), 0.05, momentum: 0.9);
+        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { CollectEvery = collectEvery });
+        var weights = model.named_parameters().Where(entry => entry.name.EndsWith(".weight")).ToDictionary(entry => entry.name[..^".weight".Length], entry => entry.parameter);
+        Dictionary<string, Tensor>? atCollection = null;
+        Dictionary<string, (Tensor Before, Tensor After)>? stepAfterCollection = null;
+        var copies = new List<Tensor>();
+        Tensor Copy(string layer)
+        {
+            copies.Add(SampledCopy(weights[layer]).DetachFromDisposeScope());
+            return copies[^1];
+        }
+
+        int measured = 0;
+
+        for (int step = 0; step < 4 * collectEvery + 1; step++)
+        {
+            using var scope = torch.NewDisposeScope();
+            optimizer.zero_grad();
+            var output = model.call(input);
+            nn.functional.mse_loss(output, torch.ones_like(output)).backward();
+            if (atCollection is not null)
+            {
+                // The call after a collection: the optimizer has taken the step the next report measures.
+                stepAfterCollection = atCollection.ToDictionary(entry => entry.Key, entry => (entry.Value, Copy(entry.Key)));
+                atCollection = null;
+            }
+
+            var report = monitor.Collect();
+            if (report is not null)
+            {
+                if (stepAfterCollection is not null)
+                {
+                    var ratios = report.UpdateRatios.ToDictionary(ratio => ratio.Layer);
+                    Assert.Equal(weights.Count, ratios.Count);
+                    foreach (var (layer, (before, after)) in stepAfterCollection)
+                    {
+                        using var update = before - after;
+                        Assert.Equal((double)update.norm().item<float>(), ratios[layer].UpdateNorm);
+                        Assert.Equal((double)before.norm().item<float>(), ratios[layer].WeightNorm);
+                    }
+
+                    measured++;
+                }
+
+                atCollection = weights.Keys.ToDictionary(layer => layer, Copy);
+            }
+
+            optimizer.step();
+        }
+
+        copies.ForEach(copy => copy.Dispose());
+        Assert.Equal(4, measured);
+    }
+
+    /// <summary>What the update ratio reads of a weight: all of it up to 4096 elements, else every (n / 4096 rounded up, made odd)-th: every 3rd of 24×256, every 17th of 256×256.</summary>
+    private static Tensor SampledCopy(Tensor weight)
+    {
+        using var noGrad = torch.no_grad();
+        using var flat = weight.detach().reshape(-1);
+        long elements = flat.numel();
+        using var sampled = flat.slice(0, 0, elements, elements <= 4096 ? 1 : ((elements + 4095) / 4096) | 1);
+        return sampled.clone();
+    }
+
+    [Fact]
+    public void Statistics_of_float32_alone_reach_the_host_as_they_do_beside_other_dtypes()
+    {
+        torch.manual_seed(9);
+        using var scalar = torch.randn(1).squeeze();
+        using var segment = torch.randn(300) * 1e30;
+        using var tiny = torch.tensor(new[] { 1.5e-45f, -3.4e38f, float.NaN, float.NegativeInfinity });
+        using var count = torch.tensor(123456789L);
+
+        var alone = HostValues(statistics => new[] { statistics.Add(scalar.clone()), statistics.Add(segment.clone()), statistics.Add(tiny.clone()) });
+        var mixed = HostValues(statistics => new[] { statistics.Add(scalar.clone()), statistics.Add(count.clone()), statistics.Add(segment.clone()), statistics.Add(tiny.clone()) });
+
+        Assert.Equal(alone[0], mixed[0]);
+        Assert.Equal(alone[1], mixed[2]);
+        Assert.Equal(alone[2], mixed[3]);
+        Assert.Equal(new[] { 123456789.0 }, mixed[1]);
+        Assert.Equal(segment.data<float>().Select(value => (double)value), alone[1]);
+        Assert.Equal(new[] { (double)1.5e-45f, (double)-3.4e38f, double.NaN, double.NegativeInfinity }, alone[2]);
+    }
+
+    /// <summary>Each entry's values on the host, after queueing what <paramref name="queue"/> queues.</summary>
+    private static double[][] HostValues(Func<DeviceStatistics, int[]> queue)
+    {
+        using var statistics = new DeviceStatistics();
+        var entries = queue(statistics);
+        var values = statistics.CopyToHost();
+        return entries.Select(entry => values.Segment(entry).ToArray()).ToArray();
+    }
+
     private static (nn.Module<Tensor, Tensor> Model, Tensor Input) Build(string name)
     {
         torch.manual_seed(21);

@@ -41,6 +41,9 @@ internal static class ModelShapes
         }
 
         FitCostModel(costs, summary);
+        Console.WriteLine("Costs: mlp and convnet, Collect() and the hooks timed directly ...");
+        MonitorAttribution.Run(Workload.DeepMlp, "costs.mlp", full ? 30 : 15, summary);
+        MonitorAttribution.Run(Workload.SmallConvNet, "costs.convnet", full ? 50 : 25, summary);
     }
 
     /// <summary>
