@@ -45,10 +45,11 @@ internal static class UnitReductions
     /// position) of the batch, exactly when its maximum is ≤ 0, and a NaN maximum is not. The dimensions after the
     /// unit's are reduced first, over contiguous memory, then those before it: for a (batch, channels, height, width)
     /// output that is twice as fast on the CPU as one reduction over (0, 2, 3). Null for an empty batch, where no unit
-    /// was seen alive.
+    /// was seen alive. With <paramref name="into"/> (a tensor of one value per unit, for an input of at least two
+    /// dimensions), the last reduction writes there, and the tensor returned is a view of it.
     /// </summary>
-    public static Tensor? PerUnitMaximum(Tensor tensor, long unitDimension) =>
-        tensor.numel() == 0 ? null : PerUnit(tensor, unitDimension, static (input, dimensions) => input.amax(dimensions));
+    public static Tensor? PerUnitMaximum(Tensor tensor, long unitDimension, Tensor? into = null) =>
+        tensor.numel() == 0 ? null : PerUnit(tensor, unitDimension, static (input, dimensions, @out) => input.amax(dimensions, keepdim: false, @out), into);
 
     /// <summary>
     /// Units whose |value| was at least <paramref name="threshold"/> for every example of the batch: in a sigmoid's or
@@ -63,7 +64,7 @@ internal static class UnitReductions
         }
 
         using var magnitude = tensor.abs();
-        using var smallest = PerUnit(magnitude, unitDimension, static (input, dimensions) => input.amin(dimensions));
+        using var smallest = PerUnit(magnitude, unitDimension, static (input, dimensions, @out) => input.amin(dimensions, keepdim: false, @out), into: null);
         using var limit = threshold.ToScalar();
         return smallest.ge(limit);
     }
@@ -115,11 +116,16 @@ internal static class UnitReductions
         return input.eq(function(output)).all().logical_and(input.ne(output).any()).MoveToOuterDisposeScope();
     }
 
-    private static Tensor PerUnit(Tensor tensor, long unitDimension, Func<Tensor, long[], Tensor> reduce)
+    private static Tensor PerUnit(Tensor tensor, long unitDimension, Func<Tensor, long[], Tensor?, Tensor> reduce, Tensor? into)
     {
         long dimensions = tensor.dim();
         if (dimensions < 2)
         {
+            if (into is not null)
+            {
+                throw new ArgumentException("A per-unit reduction writes into a tensor only from an input of two dimensions or more.", nameof(into));
+            }
+
             // A copy, not flatten's view of the activation: the statistic waits for the collection, and the model may
             // change the activation in place before then.
             using var flat = tensor.flatten();
@@ -130,19 +136,16 @@ internal static class UnitReductions
         var outer = Range(0, unitDimension);
         if (inner.Length == 0)
         {
-            return reduce(tensor, outer);
+            return reduce(tensor, outer, into);
         }
 
-        var reduced = reduce(tensor, inner);
         if (outer.Length == 0)
         {
-            return reduced;
+            return reduce(tensor, inner, into);
         }
 
-        using (reduced)
-        {
-            return reduce(reduced, outer);
-        }
+        using var reduced = reduce(tensor, inner, null);
+        return reduce(reduced, outer, into);
     }
 
     private static long[] Range(long start, long end) =>

@@ -1,0 +1,75 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace GradGuard.TorchSharp.Tests;
+
+/// <summary>
+/// A pass that follows the learned plan writes every rectifier site's unit maxima into one buffer shared by the plan's
+/// sites; the pass it was learned from, and any site whose output does not fit its slot, reduce into tensors of their
+/// own. Both must count the same dead units.
+/// </summary>
+public class PlannedMaximaTests
+{
+    [Fact]
+    public void Passes_that_follow_the_plan_count_the_dead_units_the_learning_pass_counted_whatever_their_batch()
+    {
+        using var model = nn.Sequential(
+            ("fc1", TestModels.ConstantLinear(4, TestModels.NegativeFirst(8, 3))), ("relu1", nn.ReLU()),
+            ("fc2", TestModels.ConstantLinear(8, TestModels.NegativeFirst(6, 4))), ("relu2", nn.ReLU()),
+            ("head", nn.Linear(6, 1)));
+        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { CollectEvery = 1 });
+
+        foreach (int batch in new[] { 5, 5, 9, 1 })
+        {
+            using var input = torch.randn(batch, 4);
+            var report = TestModels.Step(model, monitor, input);
+
+            Assert.Equal(new[] { ("relu1", 8L, 3L), ("relu2", 6L, 4L) },
+                report.Activations.Select(site => (site.Layer, site.Units, site.DeadUnits ?? -1)));
+        }
+    }
+
+    [Fact]
+    public void A_site_whose_units_change_under_the_same_calls_is_measured_on_its_own_and_counted_right()
+    {
+        using var model = new RectifiedInput();
+        using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { CollectEvery = 1 });
+
+        // The same calls in every pass, so the plan holds, but the rectifier sees 8 units, then 6, then 8 again.
+        foreach (var (features, dead) in new[] { (8, 3), (8, 2), (6, 5), (8, 1) })
+        {
+            using var input = PlantedInput(batch: 7, features, dead);
+            var report = TestModels.Step(model, monitor, input);
+
+            var site = Assert.Single(report.Activations);
+            Assert.Equal(("relu", (long)features, (long)dead), (site.Layer, site.Units, site.DeadUnits ?? -1));
+        }
+    }
+
+    /// <summary>Inputs whose first <paramref name="dead"/> features are ≤ 0 in every example and the others positive in one.</summary>
+    private static Tensor PlantedInput(int batch, int features, int dead)
+    {
+        using var scope = torch.NewDisposeScope();
+        var values = torch.rand(batch, features).sub(1.5);
+        values[0, TensorIndex.Slice(dead)] = torch.ones(features - dead);
+        values[TensorIndex.Colon, TensorIndex.Slice(0, dead)] = torch.zeros(batch, dead).sub(0.5);
+        return values.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>A ReLU module on the raw input, summed to one feature for the head: its units are whatever the input's are.</summary>
+    private sealed class RectifiedInput : nn.Module<Tensor, Tensor>
+    {
+        private readonly ReLU relu = nn.ReLU();
+        private readonly Linear head = nn.Linear(1, 1);
+
+        public RectifiedInput() : base(nameof(RectifiedInput)) => RegisterComponents();
+
+        public override Tensor forward(Tensor input)
+        {
+            using var rectified = relu.call(input);
+            using var summed = rectified.sum(1, keepdim: true);
+            return head.call(summed);
+        }
+    }
+}
