@@ -1,4 +1,5 @@
 using GradGuard.Analyzers.CodeFixes;
+using GradGuard.Tests.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Testing;
 
@@ -7,6 +8,8 @@ namespace GradGuard.Analyzers.Tests;
 /// <summary>GG0006: <c>forward()</c> called directly runs no forward hooks.</summary>
 public class DirectForwardCallTests
 {
+    private static readonly string MonitorPackageConfig = Path.Combine(RepositoryRoot.Path, "src", "GradGuard.TorchSharp", "buildTransitive", "GradGuard.TorchSharp.globalconfig");
+
     private const string Block = """
         class Block : Module<Tensor, Tensor>
         {
@@ -29,6 +32,25 @@ public class DirectForwardCallTests
         .WithMonitorReference()
         .Expecting(Info(0, "fc2").WithSeverity(DiagnosticSeverity.Warning), Info(1, "fc1").WithSeverity(DiagnosticSeverity.Warning))
         .RunAsync();
+
+    [Fact]
+    public Task The_monitor_package_config_makes_it_a_warning_for_the_compiler_before_the_analyzer_runs()
+    {
+        // No monitor reference: the severity comes from the file the GradGuard.TorchSharp package hands the compiler.
+        var test = Verify.AnalyzerTest<DirectForwardCallAnalyzer>(Block)
+            .Expecting(Info(0, "fc2").WithSeverity(DiagnosticSeverity.Warning), Info(1, "fc1").WithSeverity(DiagnosticSeverity.Warning));
+        test.TestState.AnalyzerConfigFiles.Add(("/GradGuard.TorchSharp.globalconfig", File.ReadAllText(MonitorPackageConfig)));
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task A_project_editorconfig_overrides_the_monitor_package_config()
+    {
+        var test = Verify.AnalyzerTest<DirectForwardCallAnalyzer>(Block, "dotnet_diagnostic.GG0006.severity = suggestion")
+            .Expecting(Info(0, "fc2"), Info(1, "fc1"));
+        test.TestState.AnalyzerConfigFiles.Add(("/GradGuard.TorchSharp.globalconfig", File.ReadAllText(MonitorPackageConfig)));
+        return test.RunAsync();
+    }
 
     [Fact]
     public Task Calls_on_models_this_conditional_access_and_recurrent_modules_are_reported() => Verify.Diagnostics<DirectForwardCallAnalyzer>("""

@@ -51,6 +51,8 @@ public sealed class OutsideConsumerTests : IClassFixture<OutsideConsumerTests.So
 
         Assert.NotNull(archive.GetEntry("buildTransitive/GradGuard.TorchSharp.targets"));
         Assert.NotNull(archive.GetEntry("buildTransitive/GradGuardTorchSharpNative.cs"));
+        Assert.NotNull(archive.GetEntry("buildTransitive/GradGuard.TorchSharp.props"));
+        Assert.NotNull(archive.GetEntry("buildTransitive/GradGuard.TorchSharp.globalconfig"));
         Assert.NotNull(archive.GetEntry("lib/net8.0/GradGuard.TorchSharp.dll"));
         using var symbols = ZipFile.OpenRead(Path.ChangeExtension(solution.Workspace.TorchSharpPackage.Path, ".snupkg"));
         Assert.NotNull(symbols.GetEntry("lib/net8.0/GradGuard.TorchSharp.pdb"));
@@ -88,6 +90,18 @@ public sealed class OutsideConsumerTests : IClassFixture<OutsideConsumerTests.So
         // GG0002 on the three ReLU layers of ReluNetwork (lines 10-12), none on SmallMlp's two.
         var flaggedLines = Regex.Matches(build.Output, @"Networks\.cs\((\d+),\d+\): warning GG0002").Select(match => int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture));
         Assert.Equal(new[] { 10, 11, 12 }, flaggedLines.Distinct().Order());
+    }
+
+    [Fact]
+    public void A_layer_called_through_forward_is_a_GG0006_warning_in_the_command_line_build_of_a_project_with_the_monitor()
+    {
+        var build = solution.Build.Value;
+
+        // A command-line build runs an analyzer only when a rule of it is configured above Info: the monitor's package
+        // raises GG0006, so `fc.forward(x)` in Head is a warning here, not only in the IDE.
+        Assert.True(build.ExitCode == 0, build.Output);
+        int line = Array.FindIndex(File.ReadAllLines(Path.Combine(solution.Workspace.Root, "Models", "Networks.cs")), text => text.Contains("fc.forward(x)", StringComparison.Ordinal)) + 1;
+        Assert.Matches($@"Networks\.cs\({line},\d+\): warning GG0006: fc\.forward\(\.\.\.\) runs no forward hooks", build.Output);
     }
 
     [Fact]
@@ -197,6 +211,15 @@ public sealed class OutsideConsumerTests : IClassFixture<OutsideConsumerTests.So
                         ("input", nn.Linear(8, 16)), ("relu", nn.ReLU()),
                         ("hidden", nn.Linear(16, 16)), ("tanh", nn.Tanh()),
                         ("output", nn.Linear(16, 1)));
+                }
+
+                public sealed class Head : nn.Module<Tensor, Tensor>
+                {
+                    private readonly nn.Module<Tensor, Tensor> fc = nn.Linear(16, 1);
+
+                    public Head() : base(nameof(Head)) => RegisterComponents();
+
+                    public override Tensor forward(Tensor x) => fc.forward(x);
                 }
                 """);
             Workspace.WriteProject("Trainer/Trainer.csproj", executable: true,
