@@ -104,17 +104,15 @@ internal sealed class ActivationSites
             .Select(site => (site.Key, (SiteProbe?)null, (NotSeenSite?)site, ActivationKind.NotSeen)));
         sites.Sort((left, right) => left.Key.CompareTo(right.Key));
 
-        var plan = learn ? new Dictionary<(int Module, int Call), PlannedProbe>() : null;
-        var maximaUnits = new List<long>();
+        var plan = learn ? new Dictionary<(int Module, int Call), (ProbeRole Role, ActivationKind Kind)>() : null;
         var statistics = new List<ActivationStatistics>(sites.Count);
         foreach (var (_, probe, notSeenSite, kind) in sites)
         {
             if (probe is not null)
             {
-                if (plan is not null)
+                if (plan is not null && probe.Role != ProbeRole.ActivationModule)
                 {
-                    var role = probe.Role == ProbeRole.ActivationModule ? ProbeRole.ActivationModule : ProbeRole.Functional;
-                    plan[(probe.Module.Index, probe.Call)] = new PlannedProbe(role, kind, kind == ActivationKind.Rectifier ? MaximaSlot(maximaUnits, probe.Units) : -1);
+                    plan[(probe.Module.Index, probe.Call)] = (ProbeRole.Functional, kind);
                 }
 
                 statistics.Add(FromProbe(probe, kind, values));
@@ -124,21 +122,14 @@ internal sealed class ActivationSites
                 var site = notSeenSite!;
                 if (plan is not null && site.Call.Seen)
                 {
-                    plan[(site.Call.Layer.Index, site.Call.Call)] = new PlannedProbe(
-                        ProbeRole.UnitMasks, ActivationKind.NotSeen, site.Masks is { } masks ? MaximaSlot(maximaUnits, masks.Units) : -1);
+                    plan[(site.Call.Layer.Index, site.Call.Call)] = (ProbeRole.UnitMasks, ActivationKind.NotSeen);
                 }
 
                 statistics.Add(site.Statistics(values));
             }
         }
 
-        return (statistics, plan is not null ? new ForwardPassPlan(pass.Events.ToArray(), plan, maximaUnits) : null);
-    }
-
-    private static int MaximaSlot(List<long> maximaUnits, long units)
-    {
-        maximaUnits.Add(units);
-        return maximaUnits.Count - 1;
+        return (statistics, plan is not null ? new ForwardPassPlan(pass.Events.ToList(), plan) : null);
     }
 
     /// <summary>The site's name and <c>gradguard.layer</c>: the module's path, with <c>#k</c> from its second call on, so the first call's name never changes.</summary>

@@ -48,9 +48,6 @@ internal sealed record SiteProbe
     /// <summary>Rectifier sites and unit masks: the segment of each unit's largest value (dead where ≤ 0); −1 for an empty batch, where every unit is dead.</summary>
     public int UnitMaximaEntry { get; init; } = -1;
 
-    /// <summary>Where this probe's <see cref="Units"/> maxima begin in that segment: a planned site shares one with the plan's other sites (<see cref="PlannedMaxima"/>).</summary>
-    public int UnitMaximaOffset { get; init; }
-
     /// <summary>Unit masks: the segment of flags for units saturated throughout; −1 for an empty batch, where none is.</summary>
     public int SaturatedUnitsEntry { get; init; } = -1;
 
@@ -62,15 +59,13 @@ internal sealed record SiteProbe
     public (int Relu, int Sigmoid, int Tanh) AppliedSlots { get; init; } = (-1, -1, -1);
 
     /// <summary>Rectifier sites: units dead for the whole batch, counted from the host copy.</summary>
-    public long DeadUnits(HostStatistics values) => UnitMaximaEntry < 0 ? Units : CountAtMostZero(UnitMaxima(values));
+    public long DeadUnits(HostStatistics values) => UnitMaximaEntry < 0 ? Units : CountAtMostZero(values.Segment(UnitMaximaEntry));
 
     /// <summary>Per unit: dead (largest value ≤ 0) for a rectifier; every unit of an empty batch.</summary>
-    public bool IsDead(HostStatistics values, int unit) => UnitMaximaEntry < 0 || UnitMaxima(values)[unit] <= 0;
+    public bool IsDead(HostStatistics values, int unit) => UnitMaximaEntry < 0 || values.Segment(UnitMaximaEntry)[unit] <= 0;
 
     /// <summary>Per unit: saturated throughout; no unit of an empty batch.</summary>
     public bool IsSaturated(HostStatistics values, int unit) => SaturatedUnitsEntry >= 0 && values.Segment(SaturatedUnitsEntry)[unit] != 0;
-
-    private ReadOnlySpan<double> UnitMaxima(HostStatistics values) => values.Segment(UnitMaximaEntry).Slice(UnitMaximaOffset, checked((int)Units));
 
     private static long CountAtMostZero(ReadOnlySpan<double> maxima)
     {
@@ -121,13 +116,13 @@ internal sealed class ForwardPass : IDisposable
     public bool IsEmpty => events.Count == 0;
 
     /// <summary>True when the pass ran exactly the calls of the plan's pass, so the plan measured everything.</summary>
-    public bool Matches(TraceEvent[] expected) => DivergedAt is null && events.Count == expected.Length;
+    public bool Matches(IReadOnlyList<TraceEvent> expected) => DivergedAt is null && events.Count == expected.Count;
 
     /// <summary>True when a call of <paramref name="module"/> now begins another pass rather than continuing this one.</summary>
     public bool StartsAnother(DeclaredModule module) => !IsEmpty && ReferenceEquals(module, Opener) && openCalls[module.Index] == 0;
 
     /// <summary>Records a module entering a call; returns the call's number (1 for its first call in the pass) and whether the plan still holds.</summary>
-    public (int Call, bool Planned) Enter(DeclaredModule module, TraceEvent[] expected)
+    public (int Call, bool Planned) Enter(DeclaredModule module, IReadOnlyList<TraceEvent> expected)
     {
         if (IsEmpty)
         {
@@ -141,7 +136,7 @@ internal sealed class ForwardPass : IDisposable
     }
 
     /// <summary>Records a module leaving its innermost open call; returns that call's number, its enter event, and whether the plan still holds.</summary>
-    public (int Call, int Enter, bool Planned) Exit(DeclaredModule module, TraceEvent[] expected)
+    public (int Call, int Enter, bool Planned) Exit(DeclaredModule module, IReadOnlyList<TraceEvent> expected)
     {
         // A call that threw never returned: its frames are closed with the caller's.
         while (open.Count > 0 && !ReferenceEquals(open.Peek().Module, module))
@@ -178,11 +173,11 @@ internal sealed class ForwardPass : IDisposable
 
     public void Dispose() => Clear();
 
-    private bool Record(TraceEvent traced, TraceEvent[] expected)
+    private bool Record(TraceEvent traced, IReadOnlyList<TraceEvent> expected)
     {
         int index = events.Count;
         events.Add(traced);
-        if (DivergedAt is null && (index >= expected.Length || expected[index] != traced))
+        if (DivergedAt is null && (index >= expected.Count || expected[index] != traced))
         {
             DivergedAt = index;
         }

@@ -3,35 +3,27 @@ using static TorchSharp.torch;
 
 namespace GradGuard.TorchSharp;
 
-/// <summary>What the plan has a hook measure at one call, and where a per-unit maximum goes (<see cref="PlannedMaxima"/>; −1 for none).</summary>
-internal readonly record struct PlannedProbe(ProbeRole Role, ActivationKind Kind, int MaximaSlot);
-
 /// <summary>
-/// What the forward hooks measure once the monitor knows a pass's calls: the pass they were learned from, the calls
-/// whose output a functional activation consumes (<see cref="ProbeRole.Functional"/>) or whose units the collection
-/// reads off the weight gradient (<see cref="ProbeRole.UnitMasks"/>), and the calls of activation modules; and, for
-/// each per-unit maximum among them, its slot in the plan's <see cref="PlannedMaxima"/>, with the units it had.
+/// What the forward hooks measure once the monitor knows a pass's calls: the pass they were learned from, and the
+/// calls whose output a functional activation consumes (<see cref="ProbeRole.Functional"/>) or whose units the
+/// collection reads off the weight gradient (<see cref="ProbeRole.UnitMasks"/>).
 /// </summary>
 internal sealed class ForwardPassPlan
 {
-    private readonly Dictionary<(int Module, int Call), PlannedProbe> probes;
+    private readonly Dictionary<(int Module, int Call), (ProbeRole Role, ActivationKind Kind)> probes;
 
-    public ForwardPassPlan(TraceEvent[] expected, Dictionary<(int Module, int Call), PlannedProbe> probes, IReadOnlyList<long> maximaUnits)
+    public ForwardPassPlan(IReadOnlyList<TraceEvent> expected, Dictionary<(int Module, int Call), (ProbeRole Role, ActivationKind Kind)> probes)
     {
         Expected = expected;
         this.probes = probes;
-        MaximaUnits = maximaUnits;
     }
 
-    public static ForwardPassPlan Empty { get; } = new(Array.Empty<TraceEvent>(), new(), Array.Empty<long>());
+    public static ForwardPassPlan Empty { get; } = new(Array.Empty<TraceEvent>(), new());
 
     /// <summary>The events of the pass the plan was learned from.</summary>
-    public TraceEvent[] Expected { get; }
+    public IReadOnlyList<TraceEvent> Expected { get; }
 
-    /// <summary>The units of each maximum slot, in slot order, as the pass the plan was learned from had them.</summary>
-    public IReadOnlyList<long> MaximaUnits { get; }
-
-    public PlannedProbe? For(DeclaredModule module, int call) =>
+    public (ProbeRole Role, ActivationKind Kind)? For(DeclaredModule module, int call) =>
         probes.TryGetValue((module.Index, call), out var probe) ? probe : null;
 }
 
@@ -51,7 +43,6 @@ internal sealed class ForwardPassRecorder : IDisposable
     private readonly TimeProvider time;
     private readonly List<ModuleHooks> hooks = new();
     private ForwardPassPlan plan = ForwardPassPlan.Empty;
-    private PlannedMaxima maxima = new(Array.Empty<long>());
     private (DeclaredModule Module, int Call, int Event, Tensor Output)? pending;
     private DeclaredModule? lastWeightLayer;
     private long hookTicks;
@@ -119,13 +110,7 @@ internal sealed class ForwardPassRecorder : IDisposable
     }
 
     /// <summary>Keeps the plan learned from a collected pass for the passes to come.</summary>
-    public void Learn(ForwardPassPlan learned)
-    {
-        plan = learned;
-        // The pass being collected keeps its own alias of the old buffer until it is cleared.
-        maxima.Dispose();
-        maxima = new PlannedMaxima(learned.MaximaUnits);
-    }
+    public void Learn(ForwardPassPlan learned) => plan = learned;
 
     /// <summary>Ends the window: the next armed pass starts from nothing.</summary>
     public void Reset()
@@ -133,7 +118,6 @@ internal sealed class ForwardPassRecorder : IDisposable
         pending = null;
         lastWeightLayer = null;
         Pass.Clear();
-        maxima.PassCleared();
     }
 
     public void Dispose()
@@ -141,7 +125,6 @@ internal sealed class ForwardPassRecorder : IDisposable
         Armed = false;
         hooks.Clear();
         Reset();
-        maxima.Dispose();
     }
 
     /// <summary>Evaluation passes run under no_grad; only a training forward pass explains the next gradients.</summary>
@@ -219,7 +202,7 @@ internal sealed class ForwardPassRecorder : IDisposable
 
         if (module.Activation is { } kind && input is not null && output is not null)
         {
-            MeasureActivationModule(module, call, enterEvent, kind, input, output, planned ? plan.For(module, call) : null);
+            MeasureActivationModule(module, call, enterEvent, kind, input, output);
         }
         else if (output is not null)
         {
@@ -250,8 +233,8 @@ internal sealed class ForwardPassRecorder : IDisposable
 
         using var noGrad = torch.no_grad();
         Pass.Add(planned.Role == ProbeRole.UnitMasks
-            ? MaskProbe(module, call, exitEvent, output, planned.MaximaSlot)
-            : OutputProbe(ProbeRole.Functional, module, call, exitEvent, output, planned.Kind, planned.MaximaSlot));
+            ? MaskProbe(module, call, exitEvent, output)
+            : OutputProbe(ProbeRole.Functional, module, call, exitEvent, output, planned.Kind));
     }
 
     /// <summary>
@@ -284,41 +267,30 @@ internal sealed class ForwardPassRecorder : IDisposable
         }
     }
 
-    private void MeasureActivationModule(DeclaredModule module, int call, int enterEvent, ActivationKind kind, Tensor input, Tensor output, PlannedProbe? planned)
+    private void MeasureActivationModule(DeclaredModule module, int call, int enterEvent, ActivationKind kind, Tensor input, Tensor output)
     {
         using var noGrad = torch.no_grad();
         // A rectifier's output is zero exactly where its input is ≤ 0; a saturating activation is judged on its input.
-        Pass.Add(OutputProbe(ProbeRole.ActivationModule, module, call, enterEvent, kind == ActivationKind.Rectifier ? output : input, kind, planned?.MaximaSlot ?? -1));
+        Pass.Add(OutputProbe(ProbeRole.ActivationModule, module, call, enterEvent, kind == ActivationKind.Rectifier ? output : input, kind));
     }
 
-    /// <summary>
-    /// The figures of an activation of <paramref name="kind"/> whose pre-activation (or rectifier output) is
-    /// <paramref name="measured"/>; a rectifier's unit maxima go to the plan's <paramref name="maximaSlot"/> where it has one.
-    /// </summary>
-    private SiteProbe OutputProbe(ProbeRole role, DeclaredModule module, int call, int @event, Tensor measured, ActivationKind kind, int maximaSlot = -1)
+    /// <summary>The figures of an activation of <paramref name="kind"/> whose pre-activation (or rectifier output) is <paramref name="measured"/>.</summary>
+    private SiteProbe OutputProbe(ProbeRole role, DeclaredModule module, int call, int @event, Tensor measured, ActivationKind kind)
     {
         var statistics = Pass.Statistics;
         long unitDimension = UnitReductions.UnitDimension(measured, lastWeightLayer?.Units, options.UnitDimension);
-        long units = UnitReductions.Units(measured, unitDimension);
         // One object per probe, not one completed with `with`: a deep model's pass makes hundreds.
         bool saturating = kind == ActivationKind.Saturating;
-        var (maximaEntry, maximaOffset) = saturating ? (-1, 0) : UnitMaxima(measured, unitDimension, units, maximaSlot);
         return new SiteProbe
         {
             Role = role, Module = module, Call = call, Event = @event, FeedingLayer = lastWeightLayer, Kind = kind,
-            Units = units,
+            Units = UnitReductions.Units(measured, unitDimension),
             Elements = measured.numel(),
             SaturatedSlot = saturating ? statistics.Add(UnitReductions.SaturatedElements(measured, options.SaturationThreshold)) : -1,
-            UnitMaximaEntry = maximaEntry,
-            UnitMaximaOffset = maximaOffset,
+            UnitMaximaEntry = saturating ? -1 : Queued(UnitReductions.PerUnitMaximum(measured, unitDimension)),
             NonPositiveSlot = !saturating && options.DyingMeasure == DyingMeasure.NonPositiveOutputs ? statistics.Add(UnitReductions.NonPositiveElements(measured)) : -1,
         };
     }
-
-    /// <summary>Each unit's maximum: in the plan's shared buffer where the plan has a slot the output fits, in a tensor of its own otherwise.</summary>
-    private (int Entry, int Offset) UnitMaxima(Tensor measured, long unitDimension, long units, int maximaSlot) =>
-        (maximaSlot >= 0 ? maxima.Write(maximaSlot, measured, measured.dim(), unitDimension, units, Pass.Statistics) : null)
-        ?? (Queued(UnitReductions.PerUnitMaximum(measured, unitDimension)), 0);
 
     private SiteProbe CandidateProbe(DeclaredModule module, int call, int @event, Tensor output, Tensor nextInput) =>
         OutputProbe(ProbeRole.Candidate, module, call, @event, output, ActivationKind.Rectifier) with
@@ -330,17 +302,14 @@ internal sealed class ForwardPassRecorder : IDisposable
                 Pass.Statistics.Add(UnitReductions.IsApplied(nextInput, output, tensor => tensor.tanh()))),
         };
 
-    private SiteProbe MaskProbe(DeclaredModule module, int call, int @event, Tensor output, int maximaSlot = -1)
+    private SiteProbe MaskProbe(DeclaredModule module, int call, int @event, Tensor output)
     {
         long unitDimension = UnitReductions.UnitDimension(output, module.Units, options.UnitDimension);
-        long units = UnitReductions.Units(output, unitDimension);
-        var (maximaEntry, maximaOffset) = UnitMaxima(output, unitDimension, units, maximaSlot);
         return new SiteProbe
         {
             Role = ProbeRole.UnitMasks, Module = module, Call = call, Event = @event, FeedingLayer = module,
-            Units = units,
-            UnitMaximaEntry = maximaEntry,
-            UnitMaximaOffset = maximaOffset,
+            Units = UnitReductions.Units(output, unitDimension),
+            UnitMaximaEntry = Queued(UnitReductions.PerUnitMaximum(output, unitDimension)),
             SaturatedUnitsEntry = Queued(UnitReductions.SaturatedUnitMask(output, unitDimension, options.SaturationThreshold)),
         };
     }

@@ -45,11 +45,10 @@ internal static class UnitReductions
     /// position) of the batch, exactly when its maximum is ≤ 0, and a NaN maximum is not. The dimensions after the
     /// unit's are reduced first, over contiguous memory, then those before it: for a (batch, channels, height, width)
     /// output that is twice as fast on the CPU as one reduction over (0, 2, 3). Null for an empty batch, where no unit
-    /// was seen alive. With <paramref name="into"/> (a tensor of one value per unit, for an input of at least two
-    /// dimensions), the last reduction writes there, and the tensor returned is a view of it.
+    /// was seen alive.
     /// </summary>
-    public static Tensor? PerUnitMaximum(Tensor tensor, long unitDimension, Tensor? into = null) =>
-        tensor.numel() == 0 ? null : PerUnit(tensor, unitDimension, static (input, dimensions, @out) => input.amax(dimensions, keepdim: false, @out), into);
+    public static Tensor? PerUnitMaximum(Tensor tensor, long unitDimension) =>
+        tensor.numel() == 0 ? null : PerUnit(tensor, unitDimension, static (input, dimensions) => input.amax(dimensions));
 
     /// <summary>
     /// Units whose |value| was at least <paramref name="threshold"/> for every example of the batch: in a sigmoid's or
@@ -64,7 +63,7 @@ internal static class UnitReductions
         }
 
         using var magnitude = tensor.abs();
-        using var smallest = PerUnit(magnitude, unitDimension, static (input, dimensions, @out) => input.amin(dimensions, keepdim: false, @out), into: null);
+        using var smallest = PerUnit(magnitude, unitDimension, static (input, dimensions) => input.amin(dimensions));
         using var limit = threshold.ToScalar();
         return smallest.ge(limit);
     }
@@ -116,16 +115,11 @@ internal static class UnitReductions
         return input.eq(function(output)).all().logical_and(input.ne(output).any()).MoveToOuterDisposeScope();
     }
 
-    private static Tensor PerUnit(Tensor tensor, long unitDimension, Func<Tensor, long[], Tensor?, Tensor> reduce, Tensor? into)
+    private static Tensor PerUnit(Tensor tensor, long unitDimension, Func<Tensor, long[], Tensor> reduce)
     {
         long dimensions = tensor.dim();
         if (dimensions < 2)
         {
-            if (into is not null)
-            {
-                throw new ArgumentException("A per-unit reduction writes into a tensor only from an input of two dimensions or more.", nameof(into));
-            }
-
             // A copy, not flatten's view of the activation: the statistic waits for the collection, and the model may
             // change the activation in place before then.
             using var flat = tensor.flatten();
@@ -136,16 +130,19 @@ internal static class UnitReductions
         var outer = Range(0, unitDimension);
         if (inner.Length == 0)
         {
-            return reduce(tensor, outer, into);
+            return reduce(tensor, outer);
         }
 
+        var reduced = reduce(tensor, inner);
         if (outer.Length == 0)
         {
-            return reduce(tensor, inner, into);
+            return reduced;
         }
 
-        using var reduced = reduce(tensor, inner, null);
-        return reduce(reduced, outer, into);
+        using (reduced)
+        {
+            return reduce(reduced, outer);
+        }
     }
 
     private static long[] Range(long start, long end) =>

@@ -114,8 +114,7 @@ internal static class MonitorAttribution
         model.modules().OfType<nn.Module<Tensor, Tensor>>().Prepend(model).ToList();
 
     /// <summary>
-    /// What the clock's own two hooks add to a pass, timed on an identical model with nothing between them in the same
-    /// training steps, and the bytes
+    /// What the clock's own two hooks add to a pass, timed on an identical model with nothing between them, and the bytes
     /// the activation modules put out in a pass.
     /// </summary>
     private static (double Microseconds, double ActivationBytes) CalibrationPasses(Workload workload, int passes)
@@ -128,20 +127,13 @@ internal static class MonitorAttribution
             hookClock.Close(module);
         }
 
-        // Whole training steps, as the monitored model takes them: after a backward pass and an optimizer step the clock's
-        // hooks find colder caches than in a loop of forward passes, and a skipped pass, which runs none of the monitor's
-        // code, would otherwise be charged the difference.
-        using var optimizer = optim.SGD(instance.Model.parameters(), 1e-3, momentum: 0.9);
         var overheads = new List<double>();
         for (int pass = 0; pass < WarmupSteps + passes; pass++)
         {
             using var scope = torch.NewDisposeScope();
-            optimizer.zero_grad();
             hookClock.Reset();
-            var output = instance.Model.call(instance.Input);
+            instance.Model.call(instance.Input);
             overheads.Add(hookClock.Microseconds);
-            nn.functional.cross_entropy(output, instance.Labels).backward();
-            optimizer.step();
         }
 
         double activationBytes = 0;

@@ -5,11 +5,10 @@ using static TorchSharp.torch;
 namespace GradGuard.TorchSharp.Tests;
 
 /// <summary>
-/// A pass that follows the learned plan writes every rectifier site's unit maxima into one buffer shared by the plan's
-/// sites; the pass it was learned from, and any site whose output does not fit its slot, reduce into tensors of their
-/// own. Both must count the same dead units.
+/// Passes that follow the learned plan measure only what the plan names; the pass it was learned from measures
+/// everything. Both must count the same dead units, whatever the batch, and a pass that leaves the plan must be noticed.
 /// </summary>
-public class PlannedMaximaTests
+public class PlanFollowingTests
 {
     [Fact]
     public void Passes_that_follow_the_plan_count_the_dead_units_the_learning_pass_counted_whatever_their_batch()
@@ -31,7 +30,7 @@ public class PlannedMaximaTests
     }
 
     [Fact]
-    public void A_site_whose_units_change_under_the_same_calls_is_measured_on_its_own_and_counted_right()
+    public void A_site_whose_units_change_under_the_same_calls_is_counted_right()
     {
         using var model = new RectifiedInput();
         using var monitor = GradientMonitor.Attach(model, new GradientMonitorOptions { CollectEvery = 1 });
