@@ -63,7 +63,9 @@ public class TurnOrderTests
         long after = clock.GetTimestamp();
 
         Assert.InRange(inside - before, 1, after - before);
-        Assert.Equal(took.TotalSeconds, (double)(after - before) / clock.TimestampFrequency, 6);
+        // A TimeSpan holds whole ticks of 100 ns: within one tick, not to some number of decimal places, which two
+        // values a few nanoseconds apart can round to either side of.
+        Assert.Equal((double)(after - before) / clock.TimestampFrequency, took.TotalSeconds, tolerance: 1e-7);
         Assert.True(took >= TimeSpan.FromMilliseconds(20), $"a turn of 20 ms took {took}");
     }
 }
