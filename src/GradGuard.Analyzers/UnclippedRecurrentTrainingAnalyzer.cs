@@ -196,13 +196,7 @@ namespace GradGuard.Analyzers
         {
             foreach (var type in candidate.Types)
             {
-                if (!recurrenceByType.TryGetValue(type, out var reason))
-                {
-                    reason = recurrence.Of(type);
-                    recurrenceByType.TryAdd(type, reason);
-                }
-
-                if (reason is not null)
+                if (recurrenceByType.GetOrAdd(type, recurrence.Of) is { } reason)
                 {
                     return reason;
                 }

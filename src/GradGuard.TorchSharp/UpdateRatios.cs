@@ -56,11 +56,11 @@ internal sealed class UpdateRatios : IDisposable
             }
         }
 
-        DisposeCopies();
+        Release(ref copies);
         remembered = layers.ToArray();
         if (batches is null || !batches.Holds(weights))
         {
-            DisposeCarried();
+            Release(ref carried);
             batches?.Dispose();
             batches = WeightBatches.Of(weights);
         }
@@ -75,7 +75,7 @@ internal sealed class UpdateRatios : IDisposable
     /// </summary>
     public void MeasureStep(bool collecting)
     {
-        DisposeCarried();
+        Release(ref carried);
         if (copies is null)
         {
             return;
@@ -165,28 +165,19 @@ internal sealed class UpdateRatios : IDisposable
 
     public void Dispose()
     {
-        DisposeCopies();
-        DisposeCarried();
+        Release(ref copies);
+        Release(ref carried);
         DisposeMeasured();
         batches?.Dispose();
         batches = null;
     }
 
-    private void DisposeCopies()
+    private static void Release(ref WeightCopy[]? held)
     {
-        if (copies is not null)
+        if (held is not null)
         {
-            WeightCopy.DisposeAll(copies);
-            copies = null;
-        }
-    }
-
-    private void DisposeCarried()
-    {
-        if (carried is not null)
-        {
-            WeightCopy.DisposeAll(carried);
-            carried = null;
+            WeightCopy.DisposeAll(held);
+            held = null;
         }
     }
 

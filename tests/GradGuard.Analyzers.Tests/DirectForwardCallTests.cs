@@ -37,19 +37,17 @@ public class DirectForwardCallTests
     public Task The_monitor_package_config_makes_it_a_warning_for_the_compiler_before_the_analyzer_runs()
     {
         // No monitor reference: the severity comes from the file the GradGuard.TorchSharp package hands the compiler.
-        var test = Verify.AnalyzerTest<DirectForwardCallAnalyzer>(Block)
-            .Expecting(Info(0, "fc2").WithSeverity(DiagnosticSeverity.Warning), Info(1, "fc1").WithSeverity(DiagnosticSeverity.Warning));
-        test.TestState.AnalyzerConfigFiles.Add(("/GradGuard.TorchSharp.globalconfig", File.ReadAllText(MonitorPackageConfig)));
-        return test.RunAsync();
+        return WithMonitorPackageConfig(Verify.AnalyzerTest<DirectForwardCallAnalyzer>(Block))
+            .Expecting(Info(0, "fc2").WithSeverity(DiagnosticSeverity.Warning), Info(1, "fc1").WithSeverity(DiagnosticSeverity.Warning))
+            .RunAsync();
     }
 
     [Fact]
     public Task A_project_editorconfig_overrides_the_monitor_package_config()
     {
-        var test = Verify.AnalyzerTest<DirectForwardCallAnalyzer>(Block, "dotnet_diagnostic.GG0006.severity = suggestion")
-            .Expecting(Info(0, "fc2"), Info(1, "fc1"));
-        test.TestState.AnalyzerConfigFiles.Add(("/GradGuard.TorchSharp.globalconfig", File.ReadAllText(MonitorPackageConfig)));
-        return test.RunAsync();
+        return WithMonitorPackageConfig(Verify.AnalyzerTest<DirectForwardCallAnalyzer>(Block, "dotnet_diagnostic.GG0006.severity = suggestion"))
+            .Expecting(Info(0, "fc2"), Info(1, "fc1"))
+            .RunAsync();
     }
 
     [Fact]
@@ -198,6 +196,14 @@ public class DirectForwardCallTests
             public Tensor Plain(Tensor x) => {|GG0006:base.forward|}(x);
         }
         """).RunAsync();
+
+    /// <summary>The global config the GradGuard.TorchSharp package hands the compiler, as the package ships it.</summary>
+    private static TTest WithMonitorPackageConfig<TTest>(TTest test)
+        where TTest : AnalyzerTest<DefaultVerifier>
+    {
+        test.TestState.AnalyzerConfigFiles.Add(("/GradGuard.TorchSharp.globalconfig", File.ReadAllText(MonitorPackageConfig)));
+        return test;
+    }
 
     private static DiagnosticResult Info(int location, string receiver) =>
         new DiagnosticResult(RuleIds.DirectForwardCallRule).WithLocation(location).WithArguments(receiver);

@@ -1,6 +1,6 @@
 using System.Linq;
-using Microsoft.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using Microsoft.CodeAnalysis;
 
 namespace GradGuard.Analyzers.NetworkModel
 {
