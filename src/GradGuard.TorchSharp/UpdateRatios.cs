@@ -9,9 +9,11 @@ namespace GradGuard.TorchSharp;
 /// collection keeps a copy of the weights, the next <see cref="GradientMonitor.Collect"/> call (after
 /// <c>optimizer.step()</c>) turns the copy into two norms on the device and frees it, and the norms wait there for the
 /// next collection's one transfer. So a healthy step adds no host synchronisation, and the copy lives for one step.
-/// A layer of more than <see cref="SampledElements"/> elements is copied at evenly spaced elements only (an odd stride,
-/// so that it does not follow the rows): copying whole weight matrices would cost more than the optimizer's step, and
-/// a ratio of two norms over thousands of elements is within a few percent of the whole layer's.
+/// A layer of more than <see cref="WholeElements"/> elements is copied in evenly spaced runs of <see cref="RunLength"/>
+/// neighbouring elements (<see cref="RunSpacing"/>): the copies read weights the optimizer has just written, from memory,
+/// so their cost is the cache lines touched, and a run is one line of float32 where a lone element was a line too. A
+/// large layer's sample is about <see cref="SampledRuns"/> runs, a smaller one's a third of its elements; the ratio of
+/// the two norms over it stays within the bound docs/monitor.md states of the whole layer's (<c>UpdateRatioSampleTests</c>).
 /// Weights of one dtype, device and shape are copied by one <c>cat</c> and measured row by row
 /// (<see cref="SameShapeBatches"/>), as <see cref="GradientNorms"/> measures gradients: on a deep stack of small layers
 /// the calls, not the bytes, were the cost (ten per layer, about 15 µs). The batches, and the strided views a sample is
@@ -21,8 +23,14 @@ namespace GradGuard.TorchSharp;
 /// </summary>
 internal sealed class UpdateRatios : IDisposable
 {
-    /// <summary>The most elements of one layer whose update is measured.</summary>
-    public const int SampledElements = 4096;
+    /// <summary>The most elements of one layer whose update is measured whole; a larger layer is sampled.</summary>
+    public const int WholeElements = 2048;
+
+    /// <summary>Neighbouring elements in one run of a sample: 64 bytes of float32, one cache line.</summary>
+    public const int RunLength = 16;
+
+    /// <summary>The runs a large layer's sample aims at: 4096 elements, one run every row or more of a layer of up to 256 rows.</summary>
+    public const int SampledRuns = 256;
 
     private readonly GradientMonitorOptions options;
     private WeightBatches? batches;
@@ -191,6 +199,21 @@ internal sealed class UpdateRatios : IDisposable
         measured = new();
     }
 
+    /// <summary>
+    /// The distance between the starts of a sampled layer's runs: <see cref="RunLength"/> times the largest odd number
+    /// that leaves at least <see cref="SampledRuns"/> runs, and at least 3, so that a sample reads at most a third of the
+    /// layer. Odd, so that on a row whose length is a power-of-two multiple of the run the runs step through every block
+    /// of columns instead of following the first.
+    /// </summary>
+    public static long RunSpacing(long elements)
+    {
+        long blocks = Math.Max(3, elements / (SampledRuns * RunLength));
+        return RunLength * (blocks % 2 == 1 ? blocks : blocks - 1);
+    }
+
+    /// <summary>The runs of a sampled layer of <paramref name="elements"/>, the last ending within it.</summary>
+    public static long Runs(long elements, long spacing) => (elements - RunLength) / spacing + 1;
+
     private static string Format(double value) => value.ToString("G3", CultureInfo.InvariantCulture);
 
     /// <summary>The norms of a batch's update and of its weights before it, one per weight, the weights at these positions of the remembered ones.</summary>
@@ -209,20 +232,23 @@ internal sealed class UpdateRatios : IDisposable
         }
     }
 
-    /// <summary>A batch of weights of one dtype, device and shape: their positions among the remembered weights and what is read of each.</summary>
-    private sealed class WeightBatch(int[] positions, Tensor[] weights, long stride, Tensor[]? sampledViews)
+    /// <summary>
+    /// A batch of weights of one dtype, device and shape: their positions among the remembered weights and what is read
+    /// of each, runs <paramref name="spacing"/> apart (0: every element).
+    /// </summary>
+    private sealed class WeightBatch(int[] positions, Tensor[] weights, long spacing, Tensor[]? sampledViews)
     {
         public int[] Positions { get; } = positions;
 
         /// <summary>
         /// A copy of the weights' sampled elements, one row per weight once viewed as (weights, −1): the weights
-        /// themselves where every element is sampled (one <c>cat</c> of same-shaped tensors), every stride-th element of
-        /// each otherwise. TorchSharp's <c>cat</c> of a single tensor returns an alias of it, so a single one is cloned.
+        /// themselves where every element is sampled (one <c>cat</c> of same-shaped tensors), their runs otherwise.
+        /// TorchSharp's <c>cat</c> of a single tensor returns an alias of it, so a single one is cloned.
         /// </summary>
         public WeightCopy Copy(bool withNorms)
         {
             using var scope = torch.NewDisposeScope();
-            var sampled = stride == 1 ? weights : sampledViews ?? weights.Select(weight => Sampled(weight, stride)).ToArray();
+            var sampled = spacing == 0 ? weights : sampledViews ?? weights.Select(weight => Sampled(weight, spacing)).ToArray();
             var values = sampled.Length == 1 ? sampled[0].clone() : torch.cat(sampled, 0);
             Tensor? norms = null;
             if (withNorms)
@@ -245,11 +271,11 @@ internal sealed class UpdateRatios : IDisposable
             }
         }
 
-        /// <summary>Every <paramref name="stride"/>-th element of the weight, in the current dispose scope: a view of a contiguous weight.</summary>
-        public static Tensor Sampled(Tensor weight, long stride)
+        /// <summary>The weight's runs as (runs, <see cref="RunLength"/>), in the current dispose scope: a view of a contiguous weight.</summary>
+        public static Tensor Sampled(Tensor weight, long spacing)
         {
             using var flat = weight.reshape(-1);
-            return flat.slice(0, 0, flat.numel(), stride);
+            return flat.unfold(0, RunLength, spacing);
         }
     }
 
@@ -276,16 +302,16 @@ internal sealed class UpdateRatios : IDisposable
             foreach (var shape in SameShapeBatches.Of(entries, entry => entry.Tensor))
             {
                 long elements = shape.First().Tensor.numel();
-                long stride = elements <= SampledElements ? 1 : ((elements + SampledElements - 1) / SampledElements) | 1;
-                long sampled = (elements + stride - 1) / stride;
+                long spacing = elements <= WholeElements ? 0 : RunSpacing(elements);
+                long sampled = spacing == 0 ? elements : Runs(elements, spacing) * RunLength;
                 foreach (var group in SameShapeBatches.Chunks(shape, sampled))
                 {
                     var tensors = group.Select(entry => entry.Tensor).ToArray();
                     // A view of a contiguous weight reads its elements as they change; a reshape of any other would be a copy.
-                    var views = stride > 1 && tensors.All(tensor => tensor.is_contiguous())
-                        ? tensors.Select(tensor => WeightBatch.Sampled(tensor, stride).DetachFromDisposeScope()).ToArray()
+                    var views = spacing > 0 && tensors.All(tensor => tensor.is_contiguous())
+                        ? tensors.Select(tensor => WeightBatch.Sampled(tensor, spacing).DetachFromDisposeScope()).ToArray()
                         : null;
-                    batches.Add(new WeightBatch(group.Select(entry => entry.Position).ToArray(), tensors, stride, views));
+                    batches.Add(new WeightBatch(group.Select(entry => entry.Position).ToArray(), tensors, spacing, views));
                 }
             }
 

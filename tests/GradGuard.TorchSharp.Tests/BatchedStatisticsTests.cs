@@ -84,7 +84,7 @@ public class BatchedStatisticsTests
     }
 
     /// <remarks>
-    /// Twelve 24×24 layers copied and measured as one batch, two 256×256 layers sampled at every 17th element through
+    /// Twelve 24×24 layers copied and measured as one batch, two 256×256 layers sampled in runs of 16 neighbours through
     /// views kept between collections, and a 24→256 and a 256→24 layer alone. At every step the copy the call after a
     /// collection takes of the stepped weights is also that collection's copy; every third step each collection copies
     /// afresh. Both must give, bit for bit, the float32 norms of each layer's own sampled elements.
@@ -108,7 +108,7 @@ public class BatchedStatisticsTests
         var copies = new List<Tensor>();
         Tensor Copy(string layer)
         {
-            copies.Add(SampledCopy(weights[layer]).DetachFromDisposeScope());
+            copies.Add(UpdateSample.Of(weights[layer]).DetachFromDisposeScope());
             return copies[^1];
         }
 
@@ -152,16 +152,6 @@ public class BatchedStatisticsTests
 
         copies.ForEach(copy => copy.Dispose());
         Assert.Equal(4, measured);
-    }
-
-    /// <summary>What the update ratio reads of a weight: all of it up to 4096 elements, else every (n / 4096 rounded up, made odd)-th: every 3rd of 24×256, every 17th of 256×256.</summary>
-    private static Tensor SampledCopy(Tensor weight)
-    {
-        using var noGrad = torch.no_grad();
-        using var flat = weight.detach().reshape(-1);
-        long elements = flat.numel();
-        using var sampled = flat.slice(0, 0, elements, elements <= 4096 ? 1 : ((elements + 4095) / 4096) | 1);
-        return sampled.clone();
     }
 
     [Fact]
