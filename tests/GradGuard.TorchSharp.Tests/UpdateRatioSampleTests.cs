@@ -7,7 +7,7 @@ namespace GradGuard.TorchSharp.Tests;
 /// <summary>
 /// How close the sampled update ratio of a large layer (about a thousand elements in runs of 16 neighbours) comes to
 /// the exact ‖Δw‖/‖w‖ over every element, on layers in the shapes people train, over twenty steps of SGD with momentum
-/// and of Adam: an MLP on 784 inputs and a narrow one (64 × 64 layers, sampled at a third of their elements), each with
+/// and of Adam: an MLP on 784 inputs and a narrow one (128 × 128 layers, sampled at a third of their elements), each with
 /// half the units of its first layer dead (their rows of the weight never move), and a small ConvNet. The bound is the one docs/monitor.md states; the errors measured are written to the test output.
 /// </summary>
 public class UpdateRatioSampleTests
@@ -85,7 +85,7 @@ public class UpdateRatioSampleTests
             return (convnet, torch.randn(32, 3, 32, 32), torch.randint(10, 32));
         }
 
-        var (inputs, width) = name == "narrow-half-dead" ? (64, 64) : (784, 512);
+        var (inputs, width) = name == "narrow-half-dead" ? (128, 128) : (784, 512);
         var mlp = nn.Sequential(
             ("fc1", nn.Linear(inputs, width)), ("relu1", nn.ReLU()), ("fc2", nn.Linear(width, width)), ("relu2", nn.ReLU()), ("fc3", nn.Linear(width, 10)));
         foreach (var (_, parameter) in mlp.named_parameters().Where(entry => entry.name.EndsWith("weight")))

@@ -62,7 +62,7 @@ public class UpdateRatioTests
         using var after = layer.weight!.detach().clone();
         var next = TrainOn(input, layer, optimizer, monitor);
 
-        // 65 536 weights, more than the 2048 copied whole, so 274 runs of 16 are: against the ratio over every weight.
+        // 65 536 weights, more than the 4096 copied whole, so 274 runs of 16 are: against the ratio over every weight.
         using var update = after - before;
         double whole = update.norm().item<float>() / before.norm().item<float>();
         Assert.InRange(Assert.Single(next!.UpdateRatios).Ratio / whole, 0.95, 1.05);

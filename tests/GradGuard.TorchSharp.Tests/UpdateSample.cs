@@ -5,7 +5,7 @@ namespace GradGuard.TorchSharp.Tests;
 
 /// <summary>
 /// What the update ratio reads of a weight, as docs/monitor.md states it, worked out here independently of the monitor:
-/// all of it up to 2048 elements; otherwise runs of 16 neighbouring elements whose starts lie 16·q apart, q the largest
+/// all of it up to 4096 elements; otherwise runs of 16 neighbouring elements whose starts lie 16·q apart, q the largest
 /// odd number not above max(3, n / 4096), as many as fit. For 24×256 that is 128 runs 48 apart, for 256×256 274 runs 240
 /// apart.
 /// </summary>
@@ -17,7 +17,7 @@ internal static class UpdateSample
         using var noGrad = torch.no_grad();
         using var flat = weight.detach().reshape(-1);
         long elements = flat.numel();
-        if (elements <= 2048)
+        if (elements <= 4096)
         {
             return flat.clone();
         }
