@@ -12,8 +12,9 @@ namespace GradGuard.TorchSharp;
 /// A layer of more than <see cref="WholeElements"/> elements is copied in evenly spaced runs of <see cref="RunLength"/>
 /// neighbouring elements (<see cref="RunSpacing"/>): the copies read weights the optimizer has just written, from memory,
 /// so their cost is the cache lines touched, and a run is one line of float32 where a lone element was a line too. A
-/// large layer's sample is about <see cref="SampledRuns"/> runs, a smaller one's a third of its elements (runs three lines apart); the ratio of
-/// the two norms over it stays within the bound docs/monitor.md states of the whole layer's (<c>UpdateRatioSampleTests</c>).
+/// large layer's sample is about <see cref="SampledRuns"/> runs, a smaller one's a third of its elements (runs three
+/// lines apart); the ratio of the two norms over it stays within the bound docs/monitor.md states of the whole layer's
+/// (<c>UpdateRatioSampleTests</c>).
 /// Weights of one dtype, device and shape are copied by one <c>cat</c> and measured row by row
 /// (<see cref="SameShapeBatches"/>), as <see cref="GradientNorms"/> measures gradients: on a deep stack of small layers
 /// the calls, not the bytes, were the cost (ten per layer, about 15 µs). The batches, and the strided views a sample is
