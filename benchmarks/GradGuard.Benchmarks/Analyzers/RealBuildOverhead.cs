@@ -106,11 +106,13 @@ internal static partial class RealBuildOverhead
 
         var fresh = Enumerable.Range(0, builds).Select(_ => project.CallbackTimingBuild(compilerServer: false)).ToList();
         AddCallbackTiming(summary, prefix, fresh);
+        AddBindingFloor(summary, prefix, project.CallbackTimingBuild(compilerServer: false, bindingFloor: true));
 
         // The server's figures add up over its builds: each build is the difference from the one before it in the same
         // server. The first build starts a server of its own and JIT-compiles what it runs.
         project.ShutDownCompilerServer();
         var totals = Enumerable.Range(0, builds + 1).Select(_ => project.CallbackTimingBuild(compilerServer: true)).ToList();
+        var floor = project.CallbackTimingBuild(compilerServer: true, bindingFloor: true);
         project.ShutDownCompilerServer();
         var warmBuilds = totals.Zip(totals.Skip(1), (before, after) => after.CompilerProcessId == before.CompilerProcessId ? after.Minus(before) : null)
             .OfType<CallbackTiming>()
@@ -126,6 +128,19 @@ internal static partial class RealBuildOverhead
         }
 
         AddCallbackTiming(summary, $"{prefix}.server", warmBuilds);
+        if (floor.CompilerProcessId == totals[^1].CompilerProcessId)
+        {
+            AddBindingFloor(summary, $"{prefix}.server", floor.Minus(totals[^1]));
+        }
+    }
+
+    /// <summary>What binding every member's code from the first file's action costs in the same build (see <see cref="BindingFloor"/>).</summary>
+    private static void AddBindingFloor(Summary summary, string prefix, CallbackTiming floor)
+    {
+        summary.Add($"{prefix}.floor.members", floor.BindingFloorMembers);
+        summary.Add($"{prefix}.floor.bind_first_file_cpu_ms", floor.BindingFloorCpuMilliseconds, "F0");
+        summary.Add($"{prefix}.floor.compiler_cpu_ms", floor.CompilerCpuMilliseconds, "F0");
+        summary.Add($"{prefix}.floor.bind_first_file_share", floor.BindingFloorCpuMilliseconds / floor.CompilerCpuMilliseconds);
     }
 
     private static void AddCallbackTiming(Summary summary, string prefix, List<CallbackTiming> timings)
