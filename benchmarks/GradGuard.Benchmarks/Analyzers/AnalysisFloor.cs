@@ -64,14 +64,12 @@ internal static class AnalysisFloor
 
         var gradGuard = AnalyzerSets.GradGuard();
         var (alone, diagnostics) = DriverExecution(compilation, gradGuard);
-        summary.Add($"{prefix}.gradguard_alone_ms", alone, "F1");
-        summary.Add($"{prefix}.gradguard_alone_share", alone / compileMs);
+        AddExecution(summary, $"{prefix}.gradguard_alone", alone, compileMs);
         var sdk = AnalyzerSets.SdkDefault();
         if (!sdk.IsEmpty)
         {
             var (withSdk, _) = DriverExecution(compilation, sdk.AddRange(gradGuard), gradGuard);
-            summary.Add($"{prefix}.gradguard_with_sdk_ms", withSdk, "F1");
-            summary.Add($"{prefix}.gradguard_with_sdk_share", withSdk / compileMs);
+            AddExecution(summary, $"{prefix}.gradguard_with_sdk", withSdk, compileMs);
         }
 
         summary.Add($"{prefix}.diagnostics", diagnostics.Length);
@@ -149,8 +147,18 @@ internal static class AnalysisFloor
         return ((IDictionary)field.GetValue(model)!).Keys;
     }
 
-    /// <summary>GradGuard's execution time (<paramref name="timed"/>) in the driver's own report, on one thread.</summary>
-    private static (double Milliseconds, ImmutableArray<Diagnostic> Diagnostics) DriverExecution(
+    private static void AddExecution(Summary summary, string prefix, IReadOnlyDictionary<string, double> milliseconds, double compileMs)
+    {
+        summary.Add($"{prefix}_ms", milliseconds.Values.Sum(), "F1");
+        summary.Add($"{prefix}_share", milliseconds.Values.Sum() / compileMs);
+        foreach (var (analyzer, time) in milliseconds)
+        {
+            summary.Add($"{prefix}.{analyzer}.ms", time, "F1");
+        }
+    }
+
+    /// <summary>The execution time of each of <paramref name="timed"/> in the driver's own report, on one thread.</summary>
+    private static (IReadOnlyDictionary<string, double> Milliseconds, ImmutableArray<Diagnostic> Diagnostics) DriverExecution(
         CSharpCompilation compilation, ImmutableArray<DiagnosticAnalyzer> analyzers, ImmutableArray<DiagnosticAnalyzer>? timed = null)
     {
         // The driver compiles its own copy, raising the events its actions run on as the compiler does in a build.
@@ -161,8 +169,9 @@ internal static class AnalysisFloor
             logAnalyzerExecutionTime: true,
             reportSuppressedDiagnostics: false));
         var diagnostics = withAnalyzers.GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult();
-        double milliseconds = (timed ?? analyzers).Sum(analyzer =>
-            withAnalyzers.GetAnalyzerTelemetryInfoAsync(analyzer, CancellationToken.None).GetAwaiter().GetResult().ExecutionTime.TotalMilliseconds);
+        var milliseconds = (timed ?? analyzers).ToDictionary(
+            analyzer => analyzer.GetType().Name,
+            analyzer => withAnalyzers.GetAnalyzerTelemetryInfoAsync(analyzer, CancellationToken.None).GetAwaiter().GetResult().ExecutionTime.TotalMilliseconds);
         return (milliseconds, diagnostics);
     }
 
