@@ -96,9 +96,9 @@ internal sealed partial class SdkProject : IDisposable
     /// <summary>
     /// Builds with GradGuard run through <see cref="CallbackTimedGradGuardAnalyzers"/>, in a compiler process of
     /// the build's own or in the compiler server, and reads what it measured; with <paramref name="bindingFloor"/>, the
-    /// harness binds every member's code from the first file's action in place of running GradGuard.
+    /// harness binds every member's code that way (<see cref="BindingFloor"/>) in place of running GradGuard.
     /// </summary>
-    public CallbackTiming CallbackTimingBuild(bool compilerServer, bool bindingFloor = false)
+    public CallbackTiming CallbackTimingBuild(bool compilerServer, string? bindingFloor = null)
     {
         var timingAnalyzer = typeof(CallbackTimedGradGuardAnalyzers).Assembly.Location;
         File.Delete(callbackTimingFile);
@@ -107,7 +107,7 @@ internal sealed partial class SdkProject : IDisposable
             $"-p:GradGuardCallbackTimingAnalyzer={timingAnalyzer}",
             $"-p:{CallbackTimedGradGuardAnalyzers.ResultFileProperty}={callbackTimingFile}",
             $"-p:UseSharedCompilation={compilerServer}",
-            $"-p:{BindingFloor.Property}={bindingFloor.ToString().ToLowerInvariant()}");
+            $"-p:{BindingFloor.Property}={bindingFloor}");
         if (!File.Exists(callbackTimingFile))
         {
             var analyzerFailures = output.Split('\n').Where(line => line.Contains("CS8032") || line.Contains("AD0001"));
