@@ -19,7 +19,7 @@ namespace GradGuard.Benchmarks.CallbackTiming
     /// compiler has compiled the file.</item>
     /// </list>
     /// </summary>
-    internal static class BindingFloor
+    public static class BindingFloor
     {
         /// <summary>The MSBuild property that asks for this build in place of GradGuard's, set to one of the ways.</summary>
         public const string Property = "GradGuardBindingFloor";
@@ -31,13 +31,13 @@ namespace GradGuard.Benchmarks.CallbackTiming
         private static readonly CallbackClock Clock = new CallbackClock();
         private static int members;
 
-        public static double CpuMilliseconds => Clock.CpuMilliseconds;
+        internal static double CpuMilliseconds => Clock.CpuMilliseconds;
 
-        public static int Members => Volatile.Read(ref members);
+        internal static int Members => Volatile.Read(ref members);
 
-        public static bool IsAskedFor(AnalyzerOptions options) => Way(options) is FirstFile or OwnFile;
+        internal static bool IsAskedFor(AnalyzerOptions options) => Way(options) is FirstFile or OwnFile;
 
-        public static void Register(CompilationStartAnalysisContext start)
+        internal static void Register(CompilationStartAnalysisContext start)
         {
             var compilation = start.Compilation;
             var firstFile = Way(start.Options) == FirstFile;
