@@ -164,12 +164,7 @@ internal static class AnalysisFloor
         CSharpCompilation compilation, ImmutableArray<DiagnosticAnalyzer> analyzers, ImmutableArray<DiagnosticAnalyzer>? timed = null)
     {
         // The driver compiles its own copy, raising the events its actions run on as the compiler does in a build.
-        var withAnalyzers = compilation.Clone().WithAnalyzers(analyzers, new CompilationWithAnalyzersOptions(
-            new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty),
-            onAnalyzerException: null,
-            concurrentAnalysis: false,
-            logAnalyzerExecutionTime: true,
-            reportSuppressedDiagnostics: false));
+        var withAnalyzers = GeneratedProject.OnOneThread(compilation.Clone(), analyzers);
         var diagnostics = withAnalyzers.GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult();
         var milliseconds = (timed ?? analyzers).ToDictionary(
             analyzer => analyzer.GetType().Name,
