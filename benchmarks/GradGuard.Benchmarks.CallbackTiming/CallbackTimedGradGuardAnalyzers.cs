@@ -54,6 +54,11 @@ namespace GradGuard.Benchmarks.CallbackTiming
 
             context.RegisterCompilationStartAction(start =>
             {
+                if (BindingFloor.IsAskedFor(start.Options))
+                {
+                    BindingFloor.Register(start);
+                }
+
                 if (!start.Options.AnalyzerConfigOptionsProvider.GlobalOptions.TryGetValue($"build_property.{ResultFileProperty}", out var resultFile)
                     || resultFile.Length == 0)
                 {
@@ -83,6 +88,8 @@ namespace GradGuard.Benchmarks.CallbackTiming
                 lines.Add(Figure($"gradguard_callbacks_cpu_ms.{GradGuardAnalyzerTypes.Value[index].Name}", clocks[index].CpuMilliseconds));
             }
 
+            lines.Add(Figure("binding_floor_cpu_ms", BindingFloor.CpuMilliseconds));
+            lines.Add(Figure("binding_floor_members", BindingFloor.Members));
             var compiler = Process.GetCurrentProcess();
             lines.Add(Figure("compiler_process_cpu_ms", compiler.TotalProcessorTime.TotalMilliseconds));
             lines.Add(Figure("compiler_process_id", compiler.Id));

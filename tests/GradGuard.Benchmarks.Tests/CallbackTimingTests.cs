@@ -84,6 +84,22 @@ public sealed class CallbackTimingTests : IDisposable
         Assert.Equal(Environment.ProcessId, figures["compiler_process_id"]);
     }
 
+    [Theory]
+    [InlineData(BindingFloor.FirstFile)]
+    [InlineData(BindingFloor.OwnFile)]
+    public async Task A_binding_floor_build_binds_every_member_in_place_of_GradGuard(string way)
+    {
+        var compilation = Compile(ReluStack);
+
+        var timed = await DiagnosticsOf(compilation, ImmutableArray.Create<DiagnosticAnalyzer>(new CallbackTimedGradGuardAnalyzers()), (BindingFloor.Property, way));
+
+        Assert.Empty(timed);
+        var figures = CallbackTimedGradGuardAnalyzers.ReadResults(resultFile);
+        // Totals since the process started: another test of this class may have bound members before.
+        Assert.InRange(figures["binding_floor_members"], BindingFloor.MembersWithCode(compilation.SyntaxTrees.Single()).Count(), double.MaxValue);
+        Assert.InRange(figures["binding_floor_cpu_ms"], double.Epsilon, figures["compiler_process_cpu_ms"]);
+    }
+
     public void Dispose() => File.Delete(resultFile);
 
     private static CSharpCompilation Compile(string source) => CSharpCompilation.Create(
@@ -95,32 +111,29 @@ public sealed class CallbackTimingTests : IDisposable
     private static IEnumerable<string> Described(ImmutableArray<Diagnostic> diagnostics) =>
         diagnostics.Select(diagnostic => $"{diagnostic.Id} {diagnostic.Location.GetLineSpan()}").Order();
 
-    private Task<ImmutableArray<Diagnostic>> DiagnosticsOf(Compilation compilation, ImmutableArray<DiagnosticAnalyzer> analyzers) =>
+    private Task<ImmutableArray<Diagnostic>> DiagnosticsOf(Compilation compilation, ImmutableArray<DiagnosticAnalyzer> analyzers, params (string Property, string Value)[] properties) =>
         compilation.WithAnalyzers(
                 analyzers,
                 new AnalyzerOptions(
                     ImmutableArray<AdditionalText>.Empty,
-                    new GlobalOptionsProvider($"build_property.{CallbackTimedGradGuardAnalyzers.ResultFileProperty}", resultFile)))
+                    new GlobalOptionsProvider(properties.Append((Property: CallbackTimedGradGuardAnalyzers.ResultFileProperty, Value: resultFile))
+                        .ToDictionary(property => $"build_property.{property.Property}", property => property.Value))))
             .GetAnalyzerDiagnosticsAsync();
 
-    /// <summary>The one global option an MSBuild property made visible to the compiler becomes.</summary>
-    private sealed class GlobalOptionsProvider(string key, string value) : AnalyzerConfigOptionsProvider
+    /// <summary>The global options MSBuild properties made visible to the compiler become.</summary>
+    private sealed class GlobalOptionsProvider(IReadOnlyDictionary<string, string> values) : AnalyzerConfigOptionsProvider
     {
-        public override AnalyzerConfigOptions GlobalOptions { get; } = new Options(key, value);
+        public override AnalyzerConfigOptions GlobalOptions { get; } = new Options(values);
 
         public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.None;
 
         public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => Options.None;
 
-        private sealed class Options(string? key, string? value) : AnalyzerConfigOptions
+        private sealed class Options(IReadOnlyDictionary<string, string> values) : AnalyzerConfigOptions
         {
-            public static readonly Options None = new(null, null);
+            public static readonly Options None = new(new Dictionary<string, string>());
 
-            public override bool TryGetValue(string name, [NotNullWhen(true)] out string? found)
-            {
-                found = name == key ? value : null;
-                return found is not null;
-            }
+            public override bool TryGetValue(string name, [NotNullWhen(true)] out string? found) => values.TryGetValue(name, out found);
         }
     }
 }

@@ -21,6 +21,8 @@ internal sealed record RealBuildSettings(IReadOnlyList<int> FileCounts, int Roun
 /// </summary>
 internal static partial class RealBuildOverhead
 {
+    private static readonly string[] BindingFloorWays = { BindingFloor.FirstFile, BindingFloor.OwnFile };
+
     public static void Run(RealBuildSettings settings, Summary summary)
     {
         var analyzerPath = typeof(GradientFlowAnalyzer).Assembly.Location;
@@ -106,11 +108,16 @@ internal static partial class RealBuildOverhead
 
         var fresh = Enumerable.Range(0, builds).Select(_ => project.CallbackTimingBuild(compilerServer: false)).ToList();
         AddCallbackTiming(summary, prefix, fresh);
+        foreach (var way in BindingFloorWays)
+        {
+            AddBindingFloor(summary, prefix, way, project.CallbackTimingBuild(compilerServer: false, way));
+        }
 
         // The server's figures add up over its builds: each build is the difference from the one before it in the same
         // server. The first build starts a server of its own and JIT-compiles what it runs.
         project.ShutDownCompilerServer();
         var totals = Enumerable.Range(0, builds + 1).Select(_ => project.CallbackTimingBuild(compilerServer: true)).ToList();
+        var floors = BindingFloorWays.Select(way => project.CallbackTimingBuild(compilerServer: true, way)).ToList();
         project.ShutDownCompilerServer();
         var warmBuilds = totals.Zip(totals.Skip(1), (before, after) => after.CompilerProcessId == before.CompilerProcessId ? after.Minus(before) : null)
             .OfType<CallbackTiming>()
@@ -126,6 +133,26 @@ internal static partial class RealBuildOverhead
         }
 
         AddCallbackTiming(summary, $"{prefix}.server", warmBuilds);
+        var before = totals[^1];
+        for (var index = 0; index < floors.Count; index++)
+        {
+            if (floors[index].CompilerProcessId == before.CompilerProcessId)
+            {
+                AddBindingFloor(summary, $"{prefix}.server", BindingFloorWays[index], floors[index].Minus(before));
+            }
+
+            before = floors[index];
+        }
+    }
+
+    /// <summary>What binding every member's code costs in a build of its own, bound one of the ways of <see cref="BindingFloor"/>.</summary>
+    private static void AddBindingFloor(Summary summary, string prefix, string way, CallbackTiming floor)
+    {
+        var name = $"{prefix}.floor.{way.Replace('-', '_')}";
+        summary.Add($"{name}.members", floor.BindingFloorMembers);
+        summary.Add($"{name}.bind_cpu_ms", floor.BindingFloorCpuMilliseconds, "F0");
+        summary.Add($"{name}.compiler_cpu_ms", floor.CompilerCpuMilliseconds, "F0");
+        summary.Add($"{name}.bind_share", floor.BindingFloorCpuMilliseconds / floor.CompilerCpuMilliseconds);
     }
 
     private static void AddCallbackTiming(Summary summary, string prefix, List<CallbackTiming> timings)

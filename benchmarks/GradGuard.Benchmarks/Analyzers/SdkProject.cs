@@ -18,7 +18,9 @@ internal sealed record CallbackTiming(
     double GradGuardCallbacksJitMilliseconds,
     IReadOnlyDictionary<string, double> CpuMillisecondsByAnalyzer,
     double CompilerCpuMilliseconds,
-    int CompilerProcessId)
+    int CompilerProcessId,
+    double BindingFloorCpuMilliseconds,
+    int BindingFloorMembers)
 {
     public CallbackTiming Minus(CallbackTiming earlier) => this with
     {
@@ -26,6 +28,8 @@ internal sealed record CallbackTiming(
         GradGuardCallbacksJitMilliseconds = GradGuardCallbacksJitMilliseconds - earlier.GradGuardCallbacksJitMilliseconds,
         CpuMillisecondsByAnalyzer = CpuMillisecondsByAnalyzer.ToDictionary(pair => pair.Key, pair => pair.Value - earlier.CpuMillisecondsByAnalyzer[pair.Key]),
         CompilerCpuMilliseconds = CompilerCpuMilliseconds - earlier.CompilerCpuMilliseconds,
+        BindingFloorCpuMilliseconds = BindingFloorCpuMilliseconds - earlier.BindingFloorCpuMilliseconds,
+        BindingFloorMembers = BindingFloorMembers - earlier.BindingFloorMembers,
     };
 }
 
@@ -91,9 +95,10 @@ internal sealed partial class SdkProject : IDisposable
 
     /// <summary>
     /// Builds with GradGuard run through <see cref="CallbackTimedGradGuardAnalyzers"/>, in a compiler process of
-    /// the build's own or in the compiler server, and reads what it measured.
+    /// the build's own or in the compiler server, and reads what it measured; with <paramref name="bindingFloor"/>, the
+    /// harness binds every member's code that way (<see cref="BindingFloor"/>) in place of running GradGuard.
     /// </summary>
-    public CallbackTiming CallbackTimingBuild(bool compilerServer)
+    public CallbackTiming CallbackTimingBuild(bool compilerServer, string? bindingFloor = null)
     {
         var timingAnalyzer = typeof(CallbackTimedGradGuardAnalyzers).Assembly.Location;
         File.Delete(callbackTimingFile);
@@ -101,7 +106,8 @@ internal sealed partial class SdkProject : IDisposable
             analyzer: null,
             $"-p:GradGuardCallbackTimingAnalyzer={timingAnalyzer}",
             $"-p:{CallbackTimedGradGuardAnalyzers.ResultFileProperty}={callbackTimingFile}",
-            $"-p:UseSharedCompilation={compilerServer}");
+            $"-p:UseSharedCompilation={compilerServer}",
+            $"-p:{BindingFloor.Property}={bindingFloor}");
         if (!File.Exists(callbackTimingFile))
         {
             var analyzerFailures = output.Split('\n').Where(line => line.Contains("CS8032") || line.Contains("AD0001"));
@@ -116,7 +122,9 @@ internal sealed partial class SdkProject : IDisposable
             figures["gradguard_callbacks_jit_ms"],
             figures.Where(figure => figure.Key.StartsWith(analyzerPrefix, StringComparison.Ordinal)).ToDictionary(figure => figure.Key[analyzerPrefix.Length..], figure => figure.Value),
             figures["compiler_process_cpu_ms"],
-            (int)figures["compiler_process_id"]);
+            (int)figures["compiler_process_id"],
+            figures["binding_floor_cpu_ms"],
+            (int)figures["binding_floor_members"]);
     }
 
     /// <summary>Stops the compiler server the timing builds started, so that it does not outlive the benchmark.</summary>
@@ -196,6 +204,7 @@ internal sealed partial class SdkProject : IDisposable
           <ItemGroup Condition="'$(GradGuardCallbackTimingAnalyzer)' != ''">
             <Analyzer Include="$(GradGuardCallbackTimingAnalyzer)" />
             <CompilerVisibleProperty Include="{CallbackTimedGradGuardAnalyzers.ResultFileProperty}" />
+            <CompilerVisibleProperty Include="{BindingFloor.Property}" />
           </ItemGroup>
           <ItemGroup Condition="'$(GradGuardReportsNothing)' == 'true'">
             <GlobalAnalyzerConfigFiles Include="{ReportsNothingConfig}" />
