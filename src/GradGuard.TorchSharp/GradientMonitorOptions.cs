@@ -113,7 +113,8 @@ public sealed class GradientMonitorOptions
 
     /// <summary>
     /// Measure ‖Δw‖/‖w‖ of each weight layer for the optimizer step after each collection (<see cref="GradientReport.UpdateRatios"/>):
-    /// a copy of at most 4096 elements per layer, held for one step.
+    /// a copy of a layer of up to 4096 elements, and of a sample of a larger one (about 256 runs of 16 neighbouring
+    /// elements, within 15% of the whole layer's ratio, see docs/monitor.md), held for one step.
     /// </summary>
     public bool MeasureUpdateRatios { get; set; } = true;
 

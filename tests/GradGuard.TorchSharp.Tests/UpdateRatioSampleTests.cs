@@ -5,10 +5,11 @@ using static TorchSharp.torch;
 namespace GradGuard.TorchSharp.Tests;
 
 /// <summary>
-/// How close the sampled update ratio of a large layer (about a thousand elements in runs of 16 neighbours) comes to
-/// the exact ‖Δw‖/‖w‖ over every element, on layers in the shapes people train, over twenty steps of SGD with momentum
-/// and of Adam: an MLP on 784 inputs and a narrow one (128 × 128 layers, sampled at a third of their elements), each with
-/// half the units of its first layer dead (their rows of the weight never move), and a small ConvNet. The bound is the one docs/monitor.md states; the errors measured are written to the test output.
+/// How close the sampled update ratio of a layer of more than 4096 elements (about 256 runs of 16 neighbouring
+/// elements, or a third of a smaller one) comes to the exact ‖Δw‖/‖w‖ over every element, on layers in the shapes
+/// people train, over twenty steps of SGD with momentum and of Adam: an MLP on 784 inputs and a narrow one (128 × 128
+/// layers), each with half the units of its first layer dead (their rows of the weight never move), and a small
+/// ConvNet. The bound is the one docs/monitor.md states; the errors measured are written to the test output.
 /// </summary>
 public class UpdateRatioSampleTests
 {
