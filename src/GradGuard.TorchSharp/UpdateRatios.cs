@@ -29,13 +29,13 @@ internal sealed class UpdateRatios : IDisposable
     /// <c>cat</c> of whole weights (a plain copy) is cheaper than one of their runs (a strided copy set up per layer):
     /// 104 against 170 µs for 64 layers of 64 × 64.
     /// </summary>
-    public const int WholeElements = 4096;
+    private const int WholeElements = 4096;
 
     /// <summary>Neighbouring elements in one run of a sample: 64 bytes of float32, one cache line.</summary>
-    public const int RunLength = 16;
+    private const int RunLength = 16;
 
     /// <summary>The runs a large layer's sample aims at: 4096 elements, one run every row or more of a layer of up to 256 rows.</summary>
-    public const int SampledRuns = 256;
+    private const int SampledRuns = 256;
 
     private readonly GradientMonitorOptions options;
     private WeightBatches? batches;
@@ -210,14 +210,14 @@ internal sealed class UpdateRatios : IDisposable
     /// layer. Odd, so that on a row whose length is a power-of-two multiple of the run the runs step through every block
     /// of columns instead of following the first.
     /// </summary>
-    public static long RunSpacing(long elements)
+    private static long RunSpacing(long elements)
     {
         long blocks = Math.Max(3, elements / (SampledRuns * RunLength));
         return RunLength * (blocks % 2 == 1 ? blocks : blocks - 1);
     }
 
     /// <summary>The runs of a sampled layer of <paramref name="elements"/>, the last ending within it.</summary>
-    public static long Runs(long elements, long spacing) => (elements - RunLength) / spacing + 1;
+    private static long Runs(long elements, long spacing) => (elements - RunLength) / spacing + 1;
 
     private static string Format(double value) => value.ToString("G3", CultureInfo.InvariantCulture);
 
