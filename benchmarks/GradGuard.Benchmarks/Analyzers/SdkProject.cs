@@ -151,22 +151,8 @@ internal sealed partial class SdkProject : IDisposable
     {
         var responseFile = Path.Combine(Directory, "csc.rsp");
         File.WriteAllText(responseFile, arguments);
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Directory };
-        foreach (var argument in new[] { "exec", compiler, "/reportanalyzer", "@" + responseFile })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
         var childrenBefore = ChildProcessesCpu.Milliseconds();
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start dotnet.");
-        var errors = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"The compiler failed with exit code {process.ExitCode}:\n{output}\n{errors.Result}");
-        }
-
+        string output = Run("exec", compiler, "/reportanalyzer", "@" + responseFile);
         return new CompilerRun(
             CpuMilliseconds: ChildProcessesCpu.Milliseconds() - childrenBefore,
             GradGuardMilliseconds: 1000 * Seconds(GradGuardTime(), output, "GradGuard's time in the analyzer report"),
