@@ -28,7 +28,10 @@ namespace GradGuard.Analyzers.NetworkModel
         private TorchSymbols? torch;
         private List<NetworkUnit>? units;
 
-        /// <summary>Each unit's index in <see cref="unitIndex"/>, by its place in <see cref="units"/>: the same but for a symbol found twice.</summary>
+        /// <summary>
+        /// Where each unit's interpretation is kept, by the unit's place in <see cref="units"/>: that place, except for a
+        /// symbol found twice, whose units share the last one (<see cref="unitIndex"/>).
+        /// </summary>
         private int[] unitPositions = System.Array.Empty<int>();
 
         /// <summary>Each unit's interpretation at the unit's index, once it has run: the units in their order without a sort.</summary>
