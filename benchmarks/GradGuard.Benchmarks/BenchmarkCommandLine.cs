@@ -2,13 +2,13 @@ namespace GradGuard.Benchmarks;
 
 /// <summary>Which parts run, and for how long.</summary>
 /// <param name="Full">More rounds and repetitions than the quick default, for figures to publish.</param>
-/// <param name="Parts">monitor, signals, costs, shapes, soak, analyzers, model, build, realworld: the parts to run, all by default.</param>
+/// <param name="Parts">monitor, signals, costs, shapes, soak, analyzers, model, build, realworld, precompiled: the parts to run, all by default.</param>
 /// <param name="Threads">TorchSharp intra-op threads.</param>
 /// <param name="BenchmarkDotNetArguments">Everything after --bdn, handed to BenchmarkSwitcher; null when absent.</param>
 /// <param name="Sizes">Generated project sizes for the analyzers and build parts, in place of the mode's; null for the mode's.</param>
 internal sealed record BenchmarkCommandLine(bool Full, IReadOnlySet<string> Parts, int Threads, string[]? BenchmarkDotNetArguments, IReadOnlyList<int>? Sizes = null)
 {
-    public static readonly string[] AllParts = { "monitor", "signals", "costs", "shapes", "soak", "analyzers", "model", "build", "realworld" };
+    public static readonly string[] AllParts = { "monitor", "signals", "costs", "shapes", "soak", "analyzers", "model", "build", "realworld", "precompiled" };
 
     public const string Usage = """
         dotnet run -c Release --project benchmarks/GradGuard.Benchmarks -- [--quick | --full] [--only monitor,signals,costs,shapes,soak,analyzers,model,build,realworld] [--sizes 50,200,800] [--threads N]

@@ -96,6 +96,12 @@ if (commandLine.Parts.Contains("realworld"))
     RealWorldBuild.Run(builds: commandLine.Full ? 5 : 3, summary);
 }
 
+if (commandLine.Parts.Contains("precompiled"))
+{
+    Console.WriteLine("Precompiled analyzers: compilers started for one build, with the plain and the ReadyToRun GradGuard.Analyzers ...");
+    PrecompiledAnalyzers.Run(commandLine.Sizes ?? new[] { 50, 200 }, rounds: commandLine.Full ? 10 : 4, summary);
+}
+
 summary.Add("run.seconds", Stopwatch.GetElapsedTime(started).TotalSeconds, "F0");
 Console.WriteLine();
 summary.Print(Console.Out);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.IO.Compression;
 using System.Reflection.PortableExecutable;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using GradGuard.Tests.Shared;
@@ -78,6 +79,41 @@ public sealed class OutsideConsumerTests : IClassFixture<OutsideConsumerTests.So
             using var reader = new PEReader(stream);
             Assert.Contains(reader.ReadDebugDirectory(), debug => debug.Type == DebugDirectoryEntryType.EmbeddedPortablePdb);
         }
+    }
+
+    [Fact]
+    public void The_package_carries_the_analyzers_compiled_ahead_of_time_for_linux_x64()
+    {
+        using var archive = ZipFile.OpenRead(solution.Workspace.AnalyzersPackage.Path);
+        using var stream = new MemoryStream();
+        using (var entry = archive.GetEntry("precompiled/linux-x64/GradGuard.Analyzers.dll")!.Open())
+        {
+            entry.CopyTo(stream);
+        }
+
+        stream.Position = 0;
+        using var reader = new PEReader(stream);
+        // ReadyToRun code sits behind the CLI header's managed native header; a plain IL assembly has none.
+        Assert.True(reader.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0, "precompiled/linux-x64/GradGuard.Analyzers.dll holds no ReadyToRun code");
+        Assert.NotNull(archive.GetEntry("build/GradGuard.Analyzers.targets"));
+    }
+
+    [Fact]
+    public void A_linux_x64_build_runs_the_precompiled_analyzers_unless_told_not_to_and_both_find_the_same()
+    {
+        Assert.True(solution.Build.Value.ExitCode == 0, solution.Build.Value.Output);
+
+        var precompiled = solution.Workspace.Dotnet("build", "Models/Models.csproj", "--no-restore", "--no-incremental", "-v:n");
+        var plain = solution.Workspace.Dotnet("build", "Models/Models.csproj", "--no-restore", "--no-incremental", "-v:n", "-p:GradGuardPrecompiledAnalyzers=false");
+
+        Assert.True(precompiled.ExitCode == 0, precompiled.Output);
+        Assert.True(plain.ExitCode == 0, plain.Output);
+        string expected = RuntimeInformation.RuntimeIdentifier == "linux-x64" ? "precompiled/linux-x64/GradGuard.Analyzers.dll" : "analyzers/dotnet/cs/GradGuard.Analyzers.dll";
+        Assert.Equal(new[] { expected }, GradGuardAnalyzerPaths(precompiled.Output));
+        Assert.Equal(new[] { "analyzers/dotnet/cs/GradGuard.Analyzers.dll" }, GradGuardAnalyzerPaths(plain.Output));
+        Assert.DoesNotContain("CS8034", precompiled.Output);
+        Assert.Equal(GradGuardWarnings(plain.Output), GradGuardWarnings(precompiled.Output));
+        Assert.NotEmpty(GradGuardWarnings(precompiled.Output));
     }
 
     [Fact]
@@ -172,6 +208,13 @@ public sealed class OutsideConsumerTests : IClassFixture<OutsideConsumerTests.So
             Assert.Contains($"version `{TorchSharpNativeLibrary.Version}' not found", run.Output);
         }
     }
+
+    /// <summary>Where the compiler's command lines in a build's output load GradGuard.Analyzers.dll from, relative to the package.</summary>
+    private static string[] GradGuardAnalyzerPaths(string buildOutput) =>
+        Regex.Matches(buildOutput, @"/analyzer:\S*/gradguard\.analyzers/[^/]+/(\S+/GradGuard\.Analyzers\.dll)").Select(match => match.Groups[1].Value).Distinct().ToArray();
+
+    private static string[] GradGuardWarnings(string buildOutput) =>
+        Regex.Matches(buildOutput, @"\w+\.cs\(\d+,\d+\): warning GG\d{4}").Select(match => match.Value).Distinct().Order().ToArray();
 
     private static XDocument Nuspec(ZipArchive package)
     {

@@ -14,6 +14,17 @@ internal static class AnalyzerSets
         CSharpAnalyzers(Assembly.Load(new AssemblyName("GradGuard.Analyzers")).GetTypes());
 
     /// <summary>
+    /// The type names of GradGuard's analyzers whose rules all default to Info or Hidden (GG0006's). A command-line build
+    /// that writes no error log does not run such an analyzer at all, unless a config raises one of its rules, as the
+    /// GradGuard.TorchSharp package does for GG0006; the IDE and a build with an error log run it.
+    /// </summary>
+    public static IReadOnlyList<string> InformationOnlyGradGuard() =>
+        GradGuard()
+            .Where(analyzer => analyzer.SupportedDiagnostics.All(rule => rule.DefaultSeverity <= DiagnosticSeverity.Info))
+            .Select(analyzer => analyzer.GetType().Name)
+            .ToList();
+
+    /// <summary>
     /// The .NET SDK's code-analysis rules that a default build runs (enabled by default, severity Info or above),
     /// loaded from the newest SDK next to the running runtime; empty where no SDK is installed. They already
     /// bind every method body to operations, so with them GradGuard pays only for its own interpretation.

@@ -13,10 +13,7 @@ internal static class RealWorldBuild
 {
     public static void Run(int builds, Summary summary)
     {
-        var models = Path.Combine(RepositoryRoot.Path, "tests", "RealWorldModels");
-        var sources = Directory.EnumerateFiles(models, "*.cs", SearchOption.AllDirectories)
-            .Select(file => (Path.Combine("Models", Path.GetRelativePath(models, file)), File.ReadAllText(file)))
-            .ToList();
+        var sources = Sources();
         using var project = SdkProject.Write("realworld", sources);
         Console.WriteLine($"  {sources.Count} files in {project.Directory}: restore, then {builds} builds with the analyzer report ...");
         project.Restore();
@@ -35,5 +32,14 @@ internal static class RealWorldBuild
         summary.Add("realworld.analyzers_reported_ms", Statistics.Median(reports.Select(r => r.AllAnalyzersMilliseconds)), "F0");
         summary.Add("realworld.gradguard_share_of_analyzers", Statistics.Median(reports.Select(r => r.GradGuardMilliseconds / r.AllAnalyzersMilliseconds)));
         RealBuildOverhead.AddCallbackTimings(project, builds, "realworld", summary);
+    }
+
+    /// <summary>The models' files, under Models/ as an application would hold them.</summary>
+    public static List<(string Path, string Text)> Sources()
+    {
+        var models = Path.Combine(RepositoryRoot.Path, "tests", "RealWorldModels");
+        return Directory.EnumerateFiles(models, "*.cs", SearchOption.AllDirectories)
+            .Select(file => (Path.Combine("Models", Path.GetRelativePath(models, file)), File.ReadAllText(file)))
+            .ToList();
     }
 }

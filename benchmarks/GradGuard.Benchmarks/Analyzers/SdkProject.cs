@@ -36,6 +36,9 @@ internal sealed record CallbackTiming(
 /// <summary>The compiler's account of the analyzers' time in one build, GradGuard's split by analyzer, and the GradGuard diagnostics it found.</summary>
 internal sealed record AnalyzerReport(double GradGuardMilliseconds, IReadOnlyList<(string Analyzer, double Milliseconds)> MillisecondsByAnalyzer, double AllAnalyzersMilliseconds, int GradGuardDiagnostics);
 
+/// <summary>One compiler process: its CPU time, the analyzer report's figures for GradGuard and for all analyzers (wall time), and GradGuard's warnings.</summary>
+internal sealed record CompilerRun(double CpuMilliseconds, double GradGuardMilliseconds, double AllAnalyzersMilliseconds, int GradGuardWarnings);
+
 /// <summary>An SDK project of TorchSharp model sources in a temporary folder, deleted on dispose.</summary>
 internal sealed partial class SdkProject : IDisposable
 {
@@ -125,6 +128,36 @@ internal sealed partial class SdkProject : IDisposable
             (int)figures["compiler_process_id"],
             figures["binding_floor_cpu_ms"],
             (int)figures["binding_floor_members"]);
+    }
+
+    /// <summary>
+    /// The compiler's command line of this project's build with GradGuard at <paramref name="analyzer"/>, as a compiler
+    /// started for the build runs it: the arguments after <c>csc</c>, and the compiler's own assembly.
+    /// </summary>
+    public (string Compiler, string Arguments) CompilerCommandLine(string analyzer)
+    {
+        string output = Build(analyzer, "-v:n", "-p:UseSharedCompilation=false");
+        var line = CompilerInvocation().Match(output);
+        return line.Success
+            ? (Path.Combine(line.Groups[1].Value, "csc.dll"), line.Groups[2].Value)
+            : throw new InvalidOperationException("The build output holds no compiler command line.");
+    }
+
+    /// <summary>
+    /// Runs the compiler on <paramref name="arguments"/> in a process of its own, as a build without a compiler server
+    /// does (no error log, so no Info-only analyzer runs), with the analyzer report on.
+    /// </summary>
+    public CompilerRun CompileAlone(string compiler, string arguments)
+    {
+        var responseFile = Path.Combine(Directory, "csc.rsp");
+        File.WriteAllText(responseFile, arguments);
+        var childrenBefore = ChildProcessesCpu.Milliseconds();
+        string output = Run("exec", compiler, "/reportanalyzer", "@" + responseFile);
+        return new CompilerRun(
+            CpuMilliseconds: ChildProcessesCpu.Milliseconds() - childrenBefore,
+            GradGuardMilliseconds: 1000 * Seconds(GradGuardTime(), output, "GradGuard's time in the analyzer report"),
+            AllAnalyzersMilliseconds: 1000 * Seconds(TotalAnalyzerTime(), output, "the total analyzer time in the analyzer report"),
+            GradGuardWarnings: GradGuardWarning().Count(output));
     }
 
     /// <summary>Stops the compiler server the timing builds started, so that it does not outlive the benchmark.</summary>
@@ -231,6 +264,13 @@ internal sealed partial class SdkProject : IDisposable
     // The assembly's line, which sums all of GradGuard's analyzers: "  0.403   43   GradGuard.Analyzers, Version=0.1.0.0, ...".
     [GeneratedRegex(@"^\s+(<?[\d.]+)\s+\S+\s+GradGuard\.Analyzers, Version=", RegexOptions.Multiline)]
     private static partial Regex GradGuardTime();
+
+    // The Csc task's command line at normal verbosity: "  /usr/share/dotnet/sdk/10.0.401/Roslyn/bincore/csc /noconfig ...".
+    [GeneratedRegex(@"^\s+(\S+/Roslyn/bincore)/csc (.+)$", RegexOptions.Multiline)]
+    private static partial Regex CompilerInvocation();
+
+    [GeneratedRegex(@"warning GG\d{4}")]
+    private static partial Regex GradGuardWarning();
 
     // One line an analyzer: "  0.181   19      GradGuard.Analyzers.GradientFlowAnalyzer (GG0001, GG0002, GG0003)".
     [GeneratedRegex(@"^\s+(<?[\d.]+)\s+\S+\s+GradGuard\.Analyzers\.(\w+) \(", RegexOptions.Multiline)]
