@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Linq;
 using GradGuard.Analyzers.NetworkModel;
@@ -30,15 +31,29 @@ namespace GradGuard.Analyzers
             var severity = new Lazy<DiagnosticSeverity>(() => compilation.ReferencedAssemblyNames.Any(assembly => assembly.Name == MonitorAssembly)
                 ? DiagnosticSeverity.Warning
                 : DiagnosticSeverity.Info);
-            RegisterCallAction(start, torch, new[] { "forward" }, (file, call, symbols) => Analyze(file, call, symbols, severity));
+
+            // The same few methods (Linear's forward, the compilation's own modules') are called thousands of times a build:
+            // each is judged once per compilation, not by a walk up its class's base types at every call.
+            var moduleForwards = new ConcurrentDictionary<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
+            RegisterCallAction(start, torch, new[] { "forward" }, (file, call, symbols) => Analyze(file, call, symbols, moduleForwards, severity));
         }
 
-        private static void Analyze(SemanticModelAnalysisContext context, InvocationExpressionSyntax invocation, TorchSymbols torch, Lazy<DiagnosticSeverity> severity)
+        private static void Analyze(
+            SemanticModelAnalysisContext context, InvocationExpressionSyntax invocation, TorchSymbols torch, ConcurrentDictionary<IMethodSymbol, bool> moduleForwards, Lazy<DiagnosticSeverity> severity)
         {
             if (CalledName(invocation) is not { } name
                 || IsBaseCallInsideForwardOverride(invocation)
-                || context.SemanticModel.GetSymbolInfo(invocation, context.CancellationToken).Symbol is not IMethodSymbol method
-                || !torch.IsModuleForward(method))
+                || context.SemanticModel.GetSymbolInfo(invocation, context.CancellationToken).Symbol is not IMethodSymbol method)
+            {
+                return;
+            }
+
+            if (!moduleForwards.TryGetValue(method, out var isModuleForward))
+            {
+                moduleForwards[method] = isModuleForward = torch.IsModuleForward(method);
+            }
+
+            if (!isModuleForward)
             {
                 return;
             }

@@ -24,6 +24,17 @@ namespace GradGuard.Analyzers
         public static bool Mentions(SyntaxNode node, string value, CancellationToken cancellationToken) =>
             Of(node.SyntaxTree, cancellationToken).IndexOf(value, node.SpanStart, node.Span.Length, StringComparison.Ordinal) >= 0;
 
+        /// <summary>Whether <paramref name="word"/> occurs in the text of <paramref name="node"/> as a whole word.</summary>
+        public static bool MentionsWord(SyntaxNode node, string word, CancellationToken cancellationToken)
+        {
+            foreach (var _ in WordsIn(Of(node.SyntaxTree, cancellationToken), node.Span, word))
+            {
+                return true;
+            }
+
+            return false;
+        }
+
         /// <summary>
         /// Where <paramref name="word"/> occurs in <paramref name="span"/> of the text as a whole word, not inside a longer
         /// identifier (<c>to</c> in <c>x.to(</c>, not in <c>torch</c>).

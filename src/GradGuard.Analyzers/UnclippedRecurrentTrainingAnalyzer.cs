@@ -83,7 +83,7 @@ namespace GradGuard.Analyzers
             foreach (var candidate in trainedByOptimizer.Count > 0 ? trainedByOptimizer : TrainedThroughLoss())
             {
                 if ((RecurrenceOfClasses(candidate, recurrence, recurrenceByType)
-                    ?? AppliedRecurrently(candidate, loops ??= LoopApplication.In(member).ToList(), torch, model, context.CancellationToken)) is { } why)
+                    ?? AppliedRecurrently(candidate, loops ??= LoopApplication.In(member, context.CancellationToken).ToList(), torch, model, context.CancellationToken)) is { } why)
                 {
                     recurrent.Add((candidate, why));
                 }

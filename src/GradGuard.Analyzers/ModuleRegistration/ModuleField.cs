@@ -82,6 +82,13 @@ namespace GradGuard.Analyzers.ModuleRegistration
             return new ModuleField(name, ModuleFieldKind.Collection, field.Type, location, holdsModules ? "modules" : "parameters", container);
         }
 
+        /// <summary>
+        /// Whether <see cref="From"/> may make the field a <see cref="ModuleFieldKind.Collection"/>: its type is an array, list or
+        /// dictionary of modules or parameters. Asks nothing of the type's base types unless it is one of those shapes.
+        /// </summary>
+        public static bool MayBeCollection(IFieldSymbol field, TorchSymbols torch) =>
+            CollectionShape(field.Type).Element is { } element && (torch.IsModuleType(element) || torch.IsParameter(element));
+
         /// <summary>The element type of a one-dimensional array, a <c>List&lt;T&gt;</c> or a <c>Dictionary&lt;TKey, T&gt;</c>.</summary>
         private static (ITypeSymbol? Element, bool KeyedByString, bool IsDictionary) CollectionShape(ITypeSymbol type) => type switch
         {

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
@@ -8,6 +9,8 @@ namespace GradGuard.Analyzers.TrainingSteps
     /// <summary>A module applied inside a loop: <c>cell.call(x[t], h)</c>, <c>(output, hidden) = rnn.forward(x, hidden)</c>.</summary>
     internal readonly struct LoopApplication
     {
+        private static readonly string[] LoopKeywords = { "for", "foreach", "while", "do" };
+
         public LoopApplication(ExpressionSyntax receiver, string receiverName, bool feedsBack)
         {
             Receiver = receiver;
@@ -26,10 +29,17 @@ namespace GradGuard.Analyzers.TrainingSteps
         /// <summary>
         /// Every call of <c>call</c> or <c>forward</c> on one named module inside a loop of <paramref name="scope"/>. A module that
         /// changes from one iteration to the next (<c>foreach (var block in blocks)</c>, <c>layers[i]</c>) is a stack, not a
-        /// recurrence, and is left out. Read from the syntax alone, so the classes of other files cost no binding.
+        /// recurrence, and is left out. Read from the syntax alone, so the classes of other files cost no binding, and only
+        /// where the text has a loop's keyword: most training steps and module classes have no loop, and walking their nodes
+        /// to find none was a quarter of what reading a training step cost.
         /// </summary>
-        public static IEnumerable<LoopApplication> In(SyntaxNode scope)
+        public static IEnumerable<LoopApplication> In(SyntaxNode scope, CancellationToken cancellationToken)
         {
+            if (!LoopKeywords.Any(keyword => SourceTexts.MentionsWord(scope, keyword, cancellationToken)))
+            {
+                yield break;
+            }
+
             var seen = new HashSet<InvocationExpressionSyntax>();
             foreach (var loop in scope.DescendantNodes().Where(SyntaxNames.IsLoop))
             {

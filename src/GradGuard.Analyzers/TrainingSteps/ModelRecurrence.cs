@@ -53,7 +53,7 @@ namespace GradGuard.Analyzers.TrainingSteps
             var classes = SourceClassAndBases(type).ToList();
             var applications = classes
                 .SelectMany(owner => owner.DeclaringSyntaxReferences)
-                .SelectMany(reference => LoopApplication.In(reference.GetSyntax(cancellationToken)))
+                .SelectMany(reference => LoopApplication.In(reference.GetSyntax(cancellationToken), cancellationToken))
                 .ToList();
             foreach (var field in classes.SelectMany(owner => owner.GetMembers().OfType<IFieldSymbol>()).Where(field => !field.IsStatic))
             {
