@@ -28,6 +28,12 @@ namespace GradGuard.Analyzers.NetworkModel
         private TorchSymbols? torch;
         private List<NetworkUnit>? units;
 
+        /// <summary>
+        /// Where each unit's interpretation is kept, by the unit's place in <see cref="units"/>: that place, except for a
+        /// symbol found twice, whose units share the last one (<see cref="unitIndex"/>).
+        /// </summary>
+        private int[] unitPositions = System.Array.Empty<int>();
+
         /// <summary>Each unit's interpretation at the unit's index, once it has run: the units in their order without a sort.</summary>
         private UnitInterpretation?[] interpreted = System.Array.Empty<UnitInterpretation?>();
         private int next;
@@ -59,11 +65,11 @@ namespace GradGuard.Analyzers.NetworkModel
                     if (unit is null && inFlight == 0)
                     {
                         // Decided once for both questions: with nothing left unjudged, the units kept are the networks.
-                        var kept = KeptInterpretations();
-                        unit = Unjudged(kept);
+                        var kept = KeptPositions(out var reachedPositions);
+                        unit = Unjudged(kept, reachedPositions);
                         if (unit is null)
                         {
-                            networks = kept.SelectMany(interpretation => interpretation.Networks).ToImmutableArray();
+                            networks = kept.SelectMany(position => interpreted[position]!.Networks).ToImmutableArray();
                             WakeWaiting();
                             return networks.Value;
                         }
@@ -97,6 +103,12 @@ namespace GradGuard.Analyzers.NetworkModel
             for (var index = 0; index < found.Count; index++)
             {
                 unitIndex[found[index].Symbol] = index;
+            }
+
+            unitPositions = new int[found.Count];
+            for (var index = 0; index < found.Count; index++)
+            {
+                unitPositions[index] = unitIndex[found[index].Symbol];
             }
 
             interpreted = new UnitInterpretation?[found.Count];
@@ -170,18 +182,21 @@ namespace GradGuard.Analyzers.NetworkModel
         /// A unit that was skipped because a unit run earlier reached it, where that unit turned out to be reached
         /// itself and none of the units kept reached this one: it is judged on its own after all.
         /// </summary>
-        private NetworkUnit? Unjudged(List<UnitInterpretation> keptInterpretations)
+        private NetworkUnit? Unjudged(List<int> kept, List<int>?[] reachedPositions)
         {
-            var reachedByKept = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
-            foreach (var kept in keptInterpretations)
+            var reachedByKept = new bool[interpreted.Length];
+            foreach (var position in kept)
             {
-                reachedByKept.UnionWith(kept.Reached);
+                foreach (var reachedPosition in reachedPositions[position]!)
+                {
+                    reachedByKept[reachedPosition] = true;
+                }
             }
 
             for (var index = 0; index < units!.Count; index++)
             {
-                var symbol = units[index].Symbol;
-                if (interpreted[unitIndex[symbol]] is null && !reachedByKept.Contains(symbol))
+                var position = unitPositions[index];
+                if (interpreted[position] is null && !reachedByKept[position])
                 {
                     return units[index];
                 }
@@ -191,20 +206,21 @@ namespace GradGuard.Analyzers.NetworkModel
         }
 
         /// <summary>
-        /// The units judged as networks of their own, in the order they were found: those no kept unit reaches. A unit
-        /// that nothing reaches is kept, what it reaches is not, and so on; where units reach each other in a ring, the
-        /// first is kept. The result does not depend on the order the threads ran the units in.
+        /// The positions of the units judged as networks of their own, in the order they were found: those no kept unit
+        /// reaches. A unit that nothing reaches is kept, what it reaches is not, and so on; where units reach each other
+        /// in a ring, the first is kept. The result does not depend on the order the threads ran the units in.
+        /// <paramref name="reachedPositions"/> gives, for each unit that has run, the other units it reached, run or not.
         /// </summary>
         /// <remarks>
-        /// Each unit counts the units reaching it that are not yet dropped; the next kept is the first whose count is
-        /// zero, else the first undecided. Every reach is followed once, so a compilation of thousands of units is
-        /// decided in time proportional to its units and reaches.
+        /// Each unit counts the units reaching it that have run and are not yet dropped; the next kept is the first whose
+        /// count is zero, else the first undecided. Every reach is followed once, so a compilation of thousands of units
+        /// is decided in time proportional to its units and reaches.
         /// </remarks>
-        private List<UnitInterpretation> KeptInterpretations()
+        private List<int> KeptPositions(out List<int>?[] reachedPositions)
         {
-            // Positions are the units' indices; a unit that has not run takes no part.
+            // Positions are the units' indices; a unit that has not run takes no part, other than being reached.
             var count = interpreted.Length;
-            var reachedPositions = new List<int>?[count];
+            reachedPositions = new List<int>?[count];
             var reachers = new int[count];
             var undecided = new bool[count];
             for (var index = 0; index < count; index++)
@@ -218,10 +234,13 @@ namespace GradGuard.Analyzers.NetworkModel
                 var inside = reachedPositions[index] = new List<int>();
                 foreach (var symbol in interpretation.Reached)
                 {
-                    if (unitIndex.TryGetValue(symbol, out var target) && target != index && interpreted[target] is not null)
+                    if (unitIndex.TryGetValue(symbol, out var target) && target != index)
                     {
                         inside.Add(target);
-                        reachers[target]++;
+                        if (interpreted[target] is not null)
+                        {
+                            reachers[target]++;
+                        }
                     }
                 }
             }
@@ -259,7 +278,7 @@ namespace GradGuard.Analyzers.NetworkModel
                         undecided[inside] = false;
                         foreach (var reachedByDropped in reachedPositions[inside]!)
                         {
-                            if (--reachers[reachedByDropped] == 0 && undecided[reachedByDropped])
+                            if (interpreted[reachedByDropped] is not null && --reachers[reachedByDropped] == 0 && undecided[reachedByDropped])
                             {
                                 ready.Add(reachedByDropped);
                             }
@@ -269,7 +288,7 @@ namespace GradGuard.Analyzers.NetworkModel
             }
 
             kept.Sort();
-            return kept.Select(index => interpreted[index]!).ToList();
+            return kept;
         }
 
         /// <summary>

@@ -227,13 +227,13 @@ namespace GradGuard.Analyzers.NetworkModel
             {
                 var frame = new Frame(FieldsOf(instance), instance);
                 BindParameters(frame, constructor.Parameters, arguments);
-                if (bodies.Of(constructor, cancellationToken) is IConstructorBodyOperation body
-                    && body.Initializer is IExpressionStatementOperation { Operation: IInvocationOperation { TargetMethod.DeclaringSyntaxReferences.IsEmpty: false } chained })
+                var body = bodies.Of(constructor, cancellationToken);
+                if (body is IConstructorBodyOperation { Initializer: IExpressionStatementOperation { Operation: IInvocationOperation { TargetMethod.DeclaringSyntaxReferences.IsEmpty: false } chained } })
                 {
                     RunConstructor(chained.TargetMethod.OriginalDefinition, ArgumentsOf(chained.Arguments, chained.TargetMethod, frame), instance);
                 }
 
-                RunBody(constructor, bodies.Of(constructor, cancellationToken), frame);
+                RunBody(constructor, body, frame);
             }
             finally
             {
@@ -279,12 +279,12 @@ namespace GradGuard.Analyzers.NetworkModel
         [MethodImpl(HotPaths.Optimized)]
         private void RunInitializers(INamedTypeSymbol type, Frame instance)
         {
-            foreach (var member in bodies.InstanceMembersOf(type))
+            foreach (var member in bodies.InstanceMembersOf(type, cancellationToken))
             {
-                var value = bodies.InitializerOf(member, cancellationToken) is { } initializer ? Eval(initializer.Value, instance) : DefaultValue(member);
+                var value = member.Initializer is { } initializer ? Eval(initializer.Value, instance) : DefaultValue(member.Symbol);
                 if (value is not null)
                 {
-                    instance.Fields[member] = value;
+                    instance.Fields[member.Symbol] = value;
                 }
             }
         }

@@ -65,6 +65,7 @@ namespace GradGuard.Analyzers.NetworkModel
             var moduleClasses = new List<INamedTypeSymbol>();
             AddModuleClasses(compilation.Assembly.GlobalNamespace, torch, moduleClasses);
             var moduleNames = new HashSet<string>(moduleClasses.Select(c => c.Name), StringComparer.Ordinal);
+            var moduleDeclarations = ModuleClassDeclarations(moduleClasses, cancellationToken);
             var members = new List<NetworkUnit>();
             var instantiatedByBlocks = new HashSet<string>(StringComparer.Ordinal);
             foreach (var tree in compilation.SyntaxTrees)
@@ -76,14 +77,17 @@ namespace GradGuard.Analyzers.NetworkModel
                     continue;
                 }
 
-                var root = tree.GetRoot(cancellationToken);
-                var isModuleClass = new Dictionary<ClassDeclarationSyntax, bool>();
+                if (tree.GetRoot(cancellationToken) is not CompilationUnitSyntax root)
+                {
+                    continue;
+                }
+
+                moduleDeclarations.TryGetValue(tree, out var moduleClassStarts);
                 foreach (var declaration in MemberDeclarations(root))
                 {
                     var owner = declaration.FirstAncestorOrSelf<ClassDeclarationSyntax>();
                     var span = declaration.Span;
-                    if (owner is not null && !IsStatic(declaration) && moduleNames.Contains(owner.Identifier.ValueText)
-                        && IsModuleClass(owner, isModuleClass, bodies, torch, cancellationToken))
+                    if (owner is not null && !IsStatic(declaration) && moduleClassStarts?.Contains(owner.SpanStart) == true)
                     {
                         // Part of a module class, run whenever the class is built; the blocks it builds are used, not networks.
                         foreach (var created in CreatedModules(text, span, moduleNames))
@@ -111,65 +115,112 @@ namespace GradGuard.Analyzers.NetworkModel
                 .ToList();
         }
 
-        /// <summary>Whether a class declaration is a custom module's, asked of the semantic model once per declaration.</summary>
-        private static bool IsModuleClass(ClassDeclarationSyntax declaration, Dictionary<ClassDeclarationSyntax, bool> known, OperationBodies bodies, TorchSymbols torch, CancellationToken cancellationToken)
+        /// <summary>
+        /// Where the declarations of the module classes start in each file, every part of a partial one: read from the
+        /// symbols found, rather than asking the semantic model what each class declaration of the compilation declares.
+        /// By position, not by node: a tree may hand out a new node for the same declaration once the old one is collected.
+        /// </summary>
+        private static Dictionary<SyntaxTree, HashSet<int>> ModuleClassDeclarations(List<INamedTypeSymbol> moduleClasses, CancellationToken cancellationToken)
         {
-            if (!known.TryGetValue(declaration, out var isModule))
+            var declarations = new Dictionary<SyntaxTree, HashSet<int>>();
+            foreach (var moduleClass in moduleClasses)
             {
-                isModule = bodies.ModelOf(declaration.SyntaxTree)?.GetDeclaredSymbol(declaration, cancellationToken) is INamedTypeSymbol type && torch.IsCustomModule(type);
-                known[declaration] = isModule;
+                foreach (var reference in moduleClass.DeclaringSyntaxReferences)
+                {
+                    if (!declarations.TryGetValue(reference.SyntaxTree, out var starts))
+                    {
+                        declarations[reference.SyntaxTree] = starts = new HashSet<int>();
+                    }
+
+                    starts.Add(reference.GetSyntax(cancellationToken).SpanStart);
+                }
             }
 
-            return isModule;
+            return declarations;
         }
 
         /// <summary>A class that can be built on its own: not abstract, not generic.</summary>
         private static bool IsStandalone(INamedTypeSymbol type) => !type.IsAbstract && !type.IsGenericType;
 
         /// <summary>
-        /// The module classes declared in <paramref name="container"/>, outer before nested, in declaration order. Added to
+        /// The module classes declared in <paramref name="ns"/>, outer before nested, in declaration order. Added to
         /// one list rather than yielded: nested iterators pass every class up through each namespace around it, which in
         /// a compilation of hundreds of namespaces cost more than the symbols' own walk.
         /// </summary>
-        private static void AddModuleClasses(INamespaceOrTypeSymbol container, TorchSymbols torch, List<INamedTypeSymbol> found)
+        private static void AddModuleClasses(INamespaceSymbol ns, TorchSymbols torch, List<INamedTypeSymbol> found)
         {
-            foreach (var member in container.GetMembers())
+            foreach (var member in ns.GetMembers())
             {
-                if (member is INamespaceSymbol ns)
+                if (member is INamespaceSymbol inner)
                 {
-                    AddModuleClasses(ns, torch, found);
+                    AddModuleClasses(inner, torch, found);
                 }
-                else if (member is INamedTypeSymbol type && !type.DeclaringSyntaxReferences.IsEmpty)
+                else if (member is INamedTypeSymbol type)
                 {
-                    if (torch.IsCustomModule(type))
-                    {
-                        found.Add(type);
-                    }
-
                     AddModuleClasses(type, torch, found);
                 }
             }
         }
 
-        /// <summary>Member declarations with code, and top-level statements (once per file), without entering bodies.</summary>
-        private static IEnumerable<SyntaxNode> MemberDeclarations(SyntaxNode root)
+        // A type's nested types alone: its GetMembers would wrap every field and method for the public API to skip them.
+        private static void AddModuleClasses(INamedTypeSymbol type, TorchSymbols torch, List<INamedTypeSymbol> found)
         {
-            var topLevel = false;
-            foreach (var node in root.DescendantNodes(n => n is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax))
+            if (type.DeclaringSyntaxReferences.IsEmpty)
             {
-                switch (node)
+                return;
+            }
+
+            if (torch.IsCustomModule(type))
+            {
+                found.Add(type);
+            }
+
+            foreach (var nested in type.GetTypeMembers())
+            {
+                AddModuleClasses(nested, torch, found);
+            }
+        }
+
+        /// <summary>
+        /// Member declarations with code, and top-level statements (once per file), without entering bodies: the members
+        /// of the file, its namespaces and its types, in the order they are written, nested types' where they stand.
+        /// </summary>
+        private static List<SyntaxNode> MemberDeclarations(CompilationUnitSyntax root)
+        {
+            var found = new List<SyntaxNode>();
+            var topLevel = false;
+            AddMemberDeclarations(root, root.Members, found, ref topLevel);
+            return found;
+        }
+
+        // Recursion over the member lists rather than DescendantNodes: its iterators and child enumeration, over every
+        // file of the compilation, cost as much as the rest of finding the units.
+        private static void AddMemberDeclarations(CompilationUnitSyntax root, SyntaxList<MemberDeclarationSyntax> members, List<SyntaxNode> found, ref bool topLevel)
+        {
+            foreach (var member in members)
+            {
+                switch (member)
                 {
                     case GlobalStatementSyntax when !topLevel:
                         topLevel = true;
-                        yield return root;
+                        found.Add(root);
+                        break;
+                    case BaseNamespaceDeclarationSyntax ns:
+                        AddMemberDeclarations(root, ns.Members, found, ref topLevel);
+                        break;
+                    case TypeDeclarationSyntax type:
+                        AddMemberDeclarations(root, type.Members, found, ref topLevel);
                         break;
                     case BaseMethodDeclarationSyntax or BasePropertyDeclarationSyntax:
-                        yield return node;
+                        found.Add(member);
                         break;
                     case BaseFieldDeclarationSyntax field:
-                        foreach (var variable in field.Declaration.Variables.Where(v => v.Initializer is not null))
+                        foreach (var variable in field.Declaration.Variables)
                         {
-                            yield return variable;
+                            if (variable.Initializer is not null)
+                            {
+                                found.Add(variable);
+                            }
                         }
 
                         break;

@@ -24,7 +24,7 @@ namespace GradGuard.Analyzers.NetworkModel
         private readonly ConcurrentDictionary<ISymbol, IOperation?> initializers = new(SymbolEqualityComparer.Default);
         // Arrays, not immutable arrays: a dictionary of references runs on code the runtime already has, one of structs
         // is compiled afresh in every compiler process.
-        private readonly ConcurrentDictionary<ISymbol, ISymbol[]> instanceMembers = new(SymbolEqualityComparer.Default);
+        private readonly ConcurrentDictionary<ISymbol, InstanceMember[]> instanceMembers = new(SymbolEqualityComparer.Default);
 
         public OperationBodies(SemanticModels models) => this.models = models;
 
@@ -61,18 +61,21 @@ namespace GradGuard.Analyzers.NetworkModel
             return initializer as ISymbolInitializerOperation;
         }
 
-        /// <summary>A type's own instance fields (constants aside) and properties: what an instance's initialisers set.</summary>
+        /// <summary>
+        /// A type's own instance fields (constants aside) and properties with their initialisers: what an instance's
+        /// initialisers set. Kept together, so that building an instance looks up its type once rather than each member.
+        /// </summary>
         [MethodImpl(HotPaths.Optimized)]
-        public IReadOnlyList<ISymbol> InstanceMembersOf(INamedTypeSymbol type)
+        public IReadOnlyList<InstanceMember> InstanceMembersOf(INamedTypeSymbol type, CancellationToken cancellationToken)
         {
             if (!instanceMembers.TryGetValue(type, out var members))
             {
-                var found = new List<ISymbol>();
+                var found = new List<InstanceMember>();
                 foreach (var member in type.GetMembers())
                 {
                     if (member is IFieldSymbol { IsConst: false, IsStatic: false } or IPropertySymbol { IsStatic: false })
                     {
-                        found.Add(member);
+                        found.Add(new InstanceMember(member, InitializerOf(member, cancellationToken)));
                     }
                 }
 
@@ -120,5 +123,19 @@ namespace GradGuard.Analyzers.NetworkModel
 
             return null;
         }
+    }
+
+    /// <summary>An instance field or property of a type, and its initialiser (<c>= nn.Linear(4, 8)</c>) where it has one.</summary>
+    internal sealed class InstanceMember
+    {
+        public InstanceMember(ISymbol symbol, ISymbolInitializerOperation? initializer)
+        {
+            Symbol = symbol;
+            Initializer = initializer;
+        }
+
+        public ISymbol Symbol { get; }
+
+        public ISymbolInitializerOperation? Initializer { get; }
     }
 }
