@@ -69,14 +69,7 @@ public sealed class OutsideConsumerTests : IClassFixture<OutsideConsumerTests.So
         Assert.DoesNotContain(archive.Entries, entry => entry.FullName.StartsWith("lib/", StringComparison.Ordinal));
         foreach (string assembly in new[] { "GradGuard.Analyzers.dll", "GradGuard.Analyzers.CodeFixes.dll" })
         {
-            using var stream = new MemoryStream();
-            using (var entry = archive.GetEntry("analyzers/dotnet/cs/" + assembly)!.Open())
-            {
-                entry.CopyTo(stream);
-            }
-
-            stream.Position = 0;
-            using var reader = new PEReader(stream);
+            using var reader = AssemblyIn(archive, "analyzers/dotnet/cs/" + assembly);
             Assert.Contains(reader.ReadDebugDirectory(), debug => debug.Type == DebugDirectoryEntryType.EmbeddedPortablePdb);
         }
     }
@@ -85,14 +78,7 @@ public sealed class OutsideConsumerTests : IClassFixture<OutsideConsumerTests.So
     public void The_package_carries_the_analyzers_compiled_ahead_of_time_for_linux_x64()
     {
         using var archive = ZipFile.OpenRead(solution.Workspace.AnalyzersPackage.Path);
-        using var stream = new MemoryStream();
-        using (var entry = archive.GetEntry("precompiled/linux-x64/GradGuard.Analyzers.dll")!.Open())
-        {
-            entry.CopyTo(stream);
-        }
-
-        stream.Position = 0;
-        using var reader = new PEReader(stream);
+        using var reader = AssemblyIn(archive, "precompiled/linux-x64/GradGuard.Analyzers.dll");
         // ReadyToRun code sits behind the CLI header's managed native header; a plain IL assembly has none.
         Assert.True(reader.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0, "precompiled/linux-x64/GradGuard.Analyzers.dll holds no ReadyToRun code");
         Assert.NotNull(archive.GetEntry("build/GradGuard.Analyzers.targets"));
@@ -215,6 +201,19 @@ public sealed class OutsideConsumerTests : IClassFixture<OutsideConsumerTests.So
 
     private static string[] GradGuardWarnings(string buildOutput) =>
         Regex.Matches(buildOutput, @"\w+\.cs\(\d+,\d+\): warning GG\d{4}").Select(match => match.Value).Distinct().Order().ToArray();
+
+    /// <summary>An assembly packed at <paramref name="path"/>, read into memory: a zip entry's stream cannot seek, as a PE reader must.</summary>
+    private static PEReader AssemblyIn(ZipArchive package, string path)
+    {
+        var copy = new MemoryStream();
+        using (var entry = package.GetEntry(path)!.Open())
+        {
+            entry.CopyTo(copy);
+        }
+
+        copy.Position = 0;
+        return new PEReader(copy);
+    }
 
     private static XDocument Nuspec(ZipArchive package)
     {
