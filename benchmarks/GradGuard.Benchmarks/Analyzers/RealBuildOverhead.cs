@@ -25,7 +25,7 @@ internal static partial class RealBuildOverhead
 
     /// <summary>
     /// Builds in one compiler server before its figures are taken as a long-lived server's: the compiler's CPU per
-    /// build fell by half from the second build to the fifth and then held (N = 800: 19.7, 14.3, 13.7, 12.3, 10.3, 9.7 s).
+    /// build fell by half from the second build to the sixth and then held (N = 800: 19.7, 14.3, 13.7, 12.3, 10.3, 9.7 s).
     /// </summary>
     private const int SettledServerBuilds = 7;
 
