@@ -81,9 +81,12 @@ namespace GradGuard.Analyzers
                     optionsByFile[tree] = ruleOptions = RuleOptions.From(options.AnalyzerConfigOptionsProvider.GetOptions(tree));
                 }
 
-                foreach (var diagnostic in Rules.SelectMany(rule => rule(network, ruleOptions)))
+                foreach (var rule in Rules)
                 {
-                    yield return diagnostic;
+                    foreach (var diagnostic in rule(network, ruleOptions))
+                    {
+                        yield return diagnostic;
+                    }
                 }
             }
         }

@@ -6,6 +6,8 @@ namespace GradGuard.Analyzers.NetworkModel
     /// <summary>One network recovered from source: its forward path from input to output, and where to report on it.</summary>
     internal sealed class Network
     {
+        private LayerCensus? census;
+
         public Network(string name, Location location, ImmutableArray<Node> path)
         {
             Name = name;
@@ -20,5 +22,8 @@ namespace GradGuard.Analyzers.NetworkModel
         public Location Location { get; }
 
         public ImmutableArray<Node> Path { get; }
+
+        /// <summary>What the path holds, counted when a rule first asks: after the interpreter has set every layer's init.</summary>
+        public LayerCensus Census => census ??= LayerCensus.Of(Path);
     }
 }

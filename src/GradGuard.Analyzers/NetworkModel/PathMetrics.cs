@@ -9,7 +9,7 @@ namespace GradGuard.Analyzers.NetworkModel
     internal static class PathMetrics
     {
         /// <summary>Above this, counts stop growing: every threshold is far below it and nothing overflows.</summary>
-        private const long Saturation = 1_000_000;
+        public const long Saturation = 1_000_000;
 
         /// <summary>The fewest weight layers on any input-to-output path: a skip connection's shortcut counts, so residual stacks are shallow.</summary>
         /// <remarks>
@@ -158,7 +158,7 @@ namespace GradGuard.Analyzers.NetworkModel
             }
         }
 
-        private static long Cap(long value) => Math.Min(value, Saturation);
+        public static long Cap(long value) => Math.Min(value, Saturation);
 
         /// <summary>
         /// Runs of consecutive members on a path, the logic GG0001, GG0002 and GG0005 share: a member extends the current

@@ -11,6 +11,11 @@ namespace GradGuard.Analyzers.Rules
     {
         public static IEnumerable<Diagnostic> Check(Network network, RuleOptions options)
         {
+            if (network.Census.MostSaturatingActivations < options.MinSaturatingLayers)
+            {
+                yield break;
+            }
+
             var hidden = PathMetrics.WithoutOutputActivation(network.Path);
             var run = PathMetrics.LongestSaturatingRun(hidden);
             if (run < options.MinSaturatingLayers)

@@ -19,7 +19,7 @@ namespace GradGuard.Analyzers.Rules
 
         public static IEnumerable<Diagnostic> Check(Network network, RuleOptions options)
         {
-            if (!NodeTraversal.Layers(network.Path).Any(layer => layer.Init.Scheme == InitScheme.Distribution))
+            if (!network.Census.HasDistributionInit || network.Census.MostWeightLayers < options.MinInitScaleLayers)
             {
                 yield break;
             }

@@ -14,6 +14,11 @@ namespace GradGuard.Analyzers.Rules
     {
         public static IEnumerable<Diagnostic> Check(Network network, RuleOptions options)
         {
+            if (!network.Census.HasReluActivation || network.Census.MostWeightLayers < options.MinReluLayers)
+            {
+                yield break;
+            }
+
             var reluFed = PathMetrics.ReluFedWeightLayers(network.Path);
             var runs = PathMetrics.Runs.Scan(network.Path, layer => Role(layer, reluFed), options.MinReluLayers);
             foreach (var member in runs.MembersOfLongRuns)
