@@ -83,30 +83,7 @@ namespace GradGuard.Analyzers.NetworkModel
                 }
 
                 moduleDeclarations.TryGetValue(tree, out var moduleClassStarts);
-                foreach (var declaration in MemberDeclarations(root))
-                {
-                    var owner = declaration.FirstAncestorOrSelf<ClassDeclarationSyntax>();
-                    var span = declaration.Span;
-                    if (owner is not null && !IsStatic(declaration) && moduleClassStarts?.Contains(owner.SpanStart) == true)
-                    {
-                        // Part of a module class, run whenever the class is built; the blocks it builds are used, not networks.
-                        foreach (var created in CreatedModules(text, span, moduleNames))
-                        {
-                            if (created != owner.Identifier.ValueText)
-                            {
-                                instantiatedByBlocks.Add(created);
-                            }
-                        }
-
-                        continue;
-                    }
-
-                    if ((MentionsAny(text, span) || CreatedModules(text, span, moduleNames).Any())
-                        && UnitOf(declaration, bodies, cancellationToken) is { } unit)
-                    {
-                        members.Add(unit);
-                    }
-                }
+                new FileMembers(text, moduleClassStarts, moduleNames, members, instantiatedByBlocks, bodies, cancellationToken).Read(root);
             }
 
             return members
@@ -182,48 +159,98 @@ namespace GradGuard.Analyzers.NetworkModel
         }
 
         /// <summary>
-        /// Member declarations with code, and top-level statements (once per file), without entering bodies: the members
-        /// of the file, its namespaces and its types, in the order they are written, nested types' where they stand.
+        /// Reads a file's member declarations with code, and its top-level statements (once), without entering bodies: the
+        /// members of the file, its namespaces and its types, in the order they are written, nested types' where they
+        /// stand. A member of a module class only tells which blocks the class builds; any other member that mentions
+        /// networks or module classes is a unit.
         /// </summary>
-        private static List<SyntaxNode> MemberDeclarations(CompilationUnitSyntax root)
+        /// <remarks>
+        /// Recursion over the member lists rather than DescendantNodes: its iterators and child enumeration, over every
+        /// file of the compilation, cost as much as the rest of finding the units. Whether a class is a module class is
+        /// decided once, as the walk enters it, rather than by looking up each member's class.
+        /// </remarks>
+        private sealed class FileMembers
         {
-            var found = new List<SyntaxNode>();
-            var topLevel = false;
-            AddMemberDeclarations(root, root.Members, found, ref topLevel);
-            return found;
-        }
+            private readonly string text;
+            private readonly HashSet<int>? moduleClassStarts;
+            private readonly HashSet<string> moduleNames;
+            private readonly List<NetworkUnit> units;
+            private readonly HashSet<string> instantiatedByBlocks;
+            private readonly OperationBodies bodies;
+            private readonly CancellationToken cancellationToken;
+            private bool topLevel;
 
-        // Recursion over the member lists rather than DescendantNodes: its iterators and child enumeration, over every
-        // file of the compilation, cost as much as the rest of finding the units.
-        private static void AddMemberDeclarations(CompilationUnitSyntax root, SyntaxList<MemberDeclarationSyntax> members, List<SyntaxNode> found, ref bool topLevel)
-        {
-            foreach (var member in members)
+            public FileMembers(string text, HashSet<int>? moduleClassStarts, HashSet<string> moduleNames, List<NetworkUnit> units, HashSet<string> instantiatedByBlocks, OperationBodies bodies, CancellationToken cancellationToken)
             {
-                switch (member)
-                {
-                    case GlobalStatementSyntax when !topLevel:
-                        topLevel = true;
-                        found.Add(root);
-                        break;
-                    case BaseNamespaceDeclarationSyntax ns:
-                        AddMemberDeclarations(root, ns.Members, found, ref topLevel);
-                        break;
-                    case TypeDeclarationSyntax type:
-                        AddMemberDeclarations(root, type.Members, found, ref topLevel);
-                        break;
-                    case BaseMethodDeclarationSyntax or BasePropertyDeclarationSyntax:
-                        found.Add(member);
-                        break;
-                    case BaseFieldDeclarationSyntax field:
-                        foreach (var variable in field.Declaration.Variables)
-                        {
-                            if (variable.Initializer is not null)
-                            {
-                                found.Add(variable);
-                            }
-                        }
+                this.text = text;
+                this.moduleClassStarts = moduleClassStarts;
+                this.moduleNames = moduleNames;
+                this.units = units;
+                this.instantiatedByBlocks = instantiatedByBlocks;
+                this.bodies = bodies;
+                this.cancellationToken = cancellationToken;
+            }
 
-                        break;
+            public void Read(CompilationUnitSyntax root) => Read(root, root.Members, moduleClass: null);
+
+            /// <param name="moduleClass">The class around the members, when it is a module class; null otherwise.</param>
+            private void Read(CompilationUnitSyntax root, SyntaxList<MemberDeclarationSyntax> members, ClassDeclarationSyntax? moduleClass)
+            {
+                foreach (var member in members)
+                {
+                    switch (member)
+                    {
+                        case GlobalStatementSyntax when !topLevel:
+                            topLevel = true;
+                            Add(root, moduleClass: null);
+                            break;
+                        case BaseNamespaceDeclarationSyntax ns:
+                            Read(root, ns.Members, moduleClass);
+                            break;
+                        case ClassDeclarationSyntax type:
+                            Read(root, type.Members, moduleClassStarts?.Contains(type.SpanStart) == true ? type : null);
+                            break;
+                        case TypeDeclarationSyntax type:
+                            Read(root, type.Members, moduleClass);
+                            break;
+                        case BaseMethodDeclarationSyntax or BasePropertyDeclarationSyntax:
+                            Add(member, moduleClass);
+                            break;
+                        case BaseFieldDeclarationSyntax field:
+                            foreach (var variable in field.Declaration.Variables)
+                            {
+                                if (variable.Initializer is not null)
+                                {
+                                    Add(variable, moduleClass);
+                                }
+                            }
+
+                            break;
+                    }
+                }
+            }
+
+            private void Add(SyntaxNode declaration, ClassDeclarationSyntax? moduleClass)
+            {
+                var span = declaration.Span;
+                if (moduleClass is not null && !IsStatic(declaration))
+                {
+                    // Part of a module class, run whenever the class is built; the blocks it builds are used, not networks.
+                    foreach (var created in CreatedModules(text, span, moduleNames))
+                    {
+                        if (created != moduleClass.Identifier.ValueText)
+                        {
+                            instantiatedByBlocks.Add(created);
+                        }
+                    }
+
+                    return;
+                }
+
+                if ((MentionsAny(text, span) || CreatedModules(text, span, moduleNames).Any())
+                    && UnitOf(declaration, bodies, cancellationToken) is { } unit)
+                {
+                    units.Add(unit);
                 }
             }
         }
