@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.IO.Compression;
+using System.Reflection;
+using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
@@ -82,6 +84,18 @@ public sealed class OutsideConsumerTests : IClassFixture<OutsideConsumerTests.So
         // ReadyToRun code sits behind the CLI header's managed native header; a plain IL assembly has none.
         Assert.True(reader.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0, "precompiled/linux-x64/GradGuard.Analyzers.dll holds no ReadyToRun code");
         Assert.NotNull(archive.GetEntry("build/GradGuard.Analyzers.targets"));
+    }
+
+    [Fact]
+    public void Only_the_plain_analyzers_ask_for_their_hot_methods_to_be_compiled_optimised_on_first_call()
+    {
+        using var archive = ZipFile.OpenRead(solution.Workspace.AnalyzersPackage.Path);
+        using var plain = AssemblyIn(archive, "analyzers/dotnet/cs/GradGuard.Analyzers.dll");
+        using var precompiled = AssemblyIn(archive, "precompiled/linux-x64/GradGuard.Analyzers.dll");
+
+        // The runtime would compile a marked method again instead of running its ReadyToRun code.
+        Assert.NotEmpty(MethodsMarkedAggressivelyOptimized(plain));
+        Assert.Empty(MethodsMarkedAggressivelyOptimized(precompiled));
     }
 
     [Fact]
@@ -213,6 +227,16 @@ public sealed class OutsideConsumerTests : IClassFixture<OutsideConsumerTests.So
 
         copy.Position = 0;
         return new PEReader(copy);
+    }
+
+    private static string[] MethodsMarkedAggressivelyOptimized(PEReader assembly)
+    {
+        var metadata = assembly.GetMetadataReader();
+        return metadata.MethodDefinitions
+            .Select(metadata.GetMethodDefinition)
+            .Where(method => (method.ImplAttributes & MethodImplAttributes.AggressiveOptimization) != 0)
+            .Select(method => metadata.GetString(method.Name))
+            .ToArray();
     }
 
     private static XDocument Nuspec(ZipArchive package)
