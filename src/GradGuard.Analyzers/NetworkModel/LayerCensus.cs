@@ -13,11 +13,11 @@ namespace GradGuard.Analyzers.NetworkModel
     internal sealed class LayerCensus
     {
         /// <summary>
-        /// The counts of each shared stretch and branch, walked once however many paths reach it. Kept as objects: a
-        /// dictionary of references runs on code the runtime already has, one of structs is compiled afresh in every
-        /// compiler process.
+        /// The counts of each shared stretch and branch, walked once however many paths reach it, while the census is
+        /// taken: a network keeps its census until the build ends. Kept as objects: a dictionary of references runs on
+        /// code the runtime already has, one of structs is compiled afresh in every compiler process.
         /// </summary>
-        private readonly Dictionary<Node, Counts> walked = new();
+        private Dictionary<Node, Counts>? walked;
 
         private LayerCensus()
         {
@@ -41,6 +41,7 @@ namespace GradGuard.Analyzers.NetworkModel
             census.Walk(path, out var saturating, out var weight);
             census.MostSaturatingActivations = saturating;
             census.MostWeightLayers = weight;
+            census.walked = null;
             return census;
         }
 
@@ -83,6 +84,7 @@ namespace GradGuard.Analyzers.NetworkModel
         /// <summary>A repeated stretch counts as often as it repeats; of a branch's paths, each kind's count is the largest.</summary>
         private Counts Shared(Node node)
         {
+            walked ??= new Dictionary<Node, Counts>();
             if (walked.TryGetValue(node, out var known))
             {
                 return known;
