@@ -161,10 +161,7 @@ namespace GradGuard.Analyzers.NetworkModel
 
             var instanceOfClass = new ObjectValue();
             var instanceFrame = new Frame(instanceOfClass.Fields, instanceOfClass);
-            foreach (var sourceType in SourceTypesFromBase(type))
-            {
-                RunInitializers(sourceType, instanceFrame);
-            }
+            RunInitializersFromBase(type, instanceFrame);
 
             if (creation.Constructor is { } constructor)
             {
