@@ -20,8 +20,9 @@ namespace GradGuard.Analyzers.NetworkModel
 
             // One read of Kind and a jump on it, then one cast: a chain of type patterns tests each operation against
             // interface after interface (an invocation against a dozen) before it matches, and Eval meets every operation.
+            // Kind is read once: on operations of every class, each read through the interface is a lookup.
             var kind = operation.Kind;
-            if (!NeverConstant(kind))
+            if (MayBeConstant(operation, kind))
             {
                 var known = operation.ConstantValue;
                 if (known.HasValue)
@@ -32,8 +33,16 @@ namespace GradGuard.Analyzers.NetworkModel
 
             switch (kind)
             {
+                case OperationKind.Literal:
+                    return ConstantFolding.From(operation.ConstantValue);
                 case OperationKind.Conversion:
                     var conversion = (IConversionOperation)operation;
+                    var folded = conversion.ConstantValue;
+                    if (folded.HasValue)
+                    {
+                        return ConstantFolding.From(folded);
+                    }
+
                     var converted = Eval(conversion.Operand, frame);
                     return converted is ConstantValue constant ? ConstantFolding.Convert(constant, conversion.Type) : converted;
                 case OperationKind.Parenthesized:
@@ -129,14 +138,22 @@ namespace GradGuard.Analyzers.NetworkModel
         }
 
         /// <summary>
-        /// Kinds C# never folds to a constant, and the commonest in network code: reading <c>ConstantValue</c> on them
-        /// (a virtual call, and an <c>Optional</c> to test) would find nothing.
+        /// Whether to ask an operation of any kind for the constant C# may have folded it to. Asked here, <c>ConstantValue</c>
+        /// is a call through the interface on operations of every class, which the runtime resolves by a lookup each time;
+        /// the kind, and for a variable its symbol, answer for the operations network code is made of. Literals and
+        /// conversions, the commonest constants, are asked in their own cases, where the call meets one class only.
         /// </summary>
-        private static bool NeverConstant(OperationKind kind) => kind
-            is OperationKind.Invocation or OperationKind.ObjectCreation or OperationKind.ArrayCreation
-            or OperationKind.ParameterReference or OperationKind.InstanceReference or OperationKind.PropertyReference
-            or OperationKind.SimpleAssignment or OperationKind.CompoundAssignment or OperationKind.AnonymousFunction
-            or OperationKind.DelegateCreation or OperationKind.MethodReference or OperationKind.ArrayElementReference;
+        private static bool MayBeConstant(IOperation operation, OperationKind kind) => kind switch
+        {
+            OperationKind.Literal or OperationKind.Conversion => false,
+            OperationKind.LocalReference => ((ILocalReferenceOperation)operation).Local.IsConst,
+            OperationKind.FieldReference => ((IFieldReferenceOperation)operation).Field.IsConst,
+            OperationKind.Invocation or OperationKind.ObjectCreation or OperationKind.ArrayCreation
+                or OperationKind.ParameterReference or OperationKind.InstanceReference or OperationKind.PropertyReference
+                or OperationKind.SimpleAssignment or OperationKind.CompoundAssignment or OperationKind.AnonymousFunction
+                or OperationKind.DelegateCreation or OperationKind.MethodReference or OperationKind.ArrayElementReference => false,
+            _ => true,
+        };
 
         // Loops rather than lambdas: a lambda that captures a parameter makes C# allocate its closure on every call of the
         // method, and Eval runs for every operation the interpreter meets.
