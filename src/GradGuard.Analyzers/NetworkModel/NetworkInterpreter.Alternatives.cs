@@ -192,6 +192,12 @@ namespace GradGuard.Analyzers.NetworkModel
         /// </summary>
         private static Value? Join(IReadOnlyList<Value?> values)
         {
+            if (values.Count == 1)
+            {
+                // The usual case, a body with one return: no enumerations (and closures) of the list to find what it is.
+                return values[0];
+            }
+
             if (values.Count == 0 || values.Any(v => v is null))
             {
                 return null;

@@ -51,7 +51,7 @@ namespace GradGuard.Analyzers.NetworkModel
                     break;
                 case OperationKind.Return:
                     var returned = ((IReturnOperation)operation).ReturnedValue;
-                    frame.Returns.Add(returned is null ? null : Eval(returned, frame));
+                    frame.AddReturn(returned is null ? null : Eval(returned, frame));
                     frame.HasReturned = true;
                     break;
                 case OperationKind.YieldBreak:

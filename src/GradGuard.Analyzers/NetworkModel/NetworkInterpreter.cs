@@ -344,7 +344,8 @@ namespace GradGuard.Analyzers.NetworkModel
                 }
             }
 
-            return new Arguments(values);
+            // Calls to methods without parameters (RegisterComponents, modules()) share the one empty list.
+            return values.Length == 0 ? Arguments.None : new Arguments(values);
         }
     }
 }
