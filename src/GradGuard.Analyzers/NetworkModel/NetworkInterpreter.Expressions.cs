@@ -148,7 +148,8 @@ namespace GradGuard.Analyzers.NetworkModel
             OperationKind.Literal or OperationKind.Conversion => false,
             OperationKind.LocalReference => ((ILocalReferenceOperation)operation).Local.IsConst,
             OperationKind.FieldReference => ((IFieldReferenceOperation)operation).Field.IsConst,
-            OperationKind.Invocation or OperationKind.ObjectCreation or OperationKind.ArrayCreation
+            // Not object creations: Roslyn folds `new int()` and the like to their default.
+            OperationKind.Invocation or OperationKind.ArrayCreation
                 or OperationKind.ParameterReference or OperationKind.InstanceReference or OperationKind.PropertyReference
                 or OperationKind.SimpleAssignment or OperationKind.CompoundAssignment or OperationKind.AnonymousFunction
                 or OperationKind.DelegateCreation or OperationKind.MethodReference or OperationKind.ArrayElementReference => false,
