@@ -27,8 +27,13 @@ namespace GradGuard.Analyzers.NetworkModel
         /// <summary>The frame a lambda or local function was created in: its captured locals live there.</summary>
         public Frame? Enclosing { get; }
 
+        private List<Value?>? returns;
+
         /// <summary>What each <c>return</c> reached so far returned: the body's value is their join.</summary>
-        public List<Value?> Returns { get; } = new();
+        /// <remarks>Made at the first return: most frames run a constructor or an init helper, which return nothing.</remarks>
+        public IReadOnlyList<Value?> Returns => (IReadOnlyList<Value?>?)returns ?? System.Array.Empty<Value?>();
+
+        public void AddReturn(Value? value) => (returns ??= new List<Value?>()).Add(value);
 
         /// <summary>Every path so far has returned: the statements after this point do not run.</summary>
         public bool HasReturned { get; set; }

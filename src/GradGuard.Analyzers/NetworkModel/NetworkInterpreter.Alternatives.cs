@@ -78,14 +78,46 @@ namespace GradGuard.Analyzers.NetworkModel
             }
         }
 
-        /// <summary>The module and value containers a body can append to: those its locals and instance hold.</summary>
+        /// <summary>The module and value containers a body can append to: those its locals and instance hold, each once.</summary>
         [MethodImpl(HotPaths.Optimized)]
-        private static List<ContainerLength> Containers(Frame frame) =>
-            frame.Locals.Values.Concat(frame.Fields.Values)
-                .Where(v => v is ModuleValue or SequenceValue)
-                .Distinct()
-                .Select(v => new ContainerLength(v, v is ModuleValue module ? module.Nodes.Count : ((SequenceValue)v).Elements.Count))
-                .ToList();
+        private static List<ContainerLength> Containers(Frame frame)
+        {
+            var containers = new List<ContainerLength>();
+            AddContainers(containers, frame.Locals.Values);
+            AddContainers(containers, frame.Fields.Values);
+            return containers;
+        }
+
+        private static void AddContainers(List<ContainerLength> containers, Dictionary<ISymbol, Value>.ValueCollection values)
+        {
+            foreach (var value in values)
+            {
+                var length = value switch
+                {
+                    ModuleValue module => module.Nodes.Count,
+                    SequenceValue sequence => sequence.Elements.Count,
+                    _ => -1,
+                };
+                if (length >= 0 && !IsListed(containers, value))
+                {
+                    containers.Add(new ContainerLength(value, length));
+                }
+            }
+        }
+
+        /// <summary>A frame holds a handful of containers: a scan of them costs less than a set made for every loop and branch.</summary>
+        private static bool IsListed(List<ContainerLength> containers, Value value)
+        {
+            foreach (var container in containers)
+            {
+                if (ReferenceEquals(container.Container, value))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
 
         /// <summary>What a branch appended to a container, taken out of it again so the next branch starts from the same list.</summary>
         private static List<object?> TakeAppended(ContainerLength container)
@@ -160,6 +192,12 @@ namespace GradGuard.Analyzers.NetworkModel
         /// </summary>
         private static Value? Join(IReadOnlyList<Value?> values)
         {
+            if (values.Count == 1)
+            {
+                // The usual case, a body with one return: no enumerations (and closures) of the list to find what it is.
+                return values[0];
+            }
+
             if (values.Count == 0 || values.Any(v => v is null))
             {
                 return null;

@@ -41,7 +41,8 @@ namespace GradGuard.Analyzers.NetworkModel
                 return CallModule(called, arguments.Values);
             }
 
-            var rest = arguments.Values.Skip(invocation.Instance is null && method.IsExtensionMethod ? 1 : 0).ToList();
+            // Copied only for an extension method called as a static one, whose first argument is its receiver.
+            var rest = invocation.Instance is null && method.IsExtensionMethod ? arguments.Values.Skip(1).ToList() : arguments.Values;
             if (EvalLibraryCall(method, receiver, rest) is { } library)
             {
                 return library;
@@ -62,9 +63,9 @@ namespace GradGuard.Analyzers.NetworkModel
         /// A method GradGuard cannot read (another library's) that takes tensors and returns one: the tensor goes on
         /// through something unknown, which breaks every run and adds no depth.
         /// </summary>
-        private Value? Opaque(IInvocationOperation invocation, Value? receiver, IEnumerable<Value?> arguments)
+        private Value? Opaque(IInvocationOperation invocation, Value? receiver, IReadOnlyList<Value?> arguments)
         {
-            var tensors = Tensors(arguments.Prepend(receiver));
+            var tensors = Tensors(receiver, arguments);
             return torch.IsTensor(invocation.Type) && tensors.Count > 0
                 ? Merge(tensors, JoinKind.Parallel)!.Then(new[] { new LayerNode(LayerKind.Opaque, invocation.TargetMethod.Name, null, invocation.Syntax) })
                 : null;
@@ -160,10 +161,7 @@ namespace GradGuard.Analyzers.NetworkModel
 
             var instanceOfClass = new ObjectValue();
             var instanceFrame = new Frame(instanceOfClass.Fields, instanceOfClass);
-            foreach (var sourceType in SourceTypesFromBase(type))
-            {
-                RunInitializers(sourceType, instanceFrame);
-            }
+            RunInitializersFromBase(type, instanceFrame);
 
             if (creation.Constructor is { } constructor)
             {

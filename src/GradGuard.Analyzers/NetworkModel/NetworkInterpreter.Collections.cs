@@ -439,13 +439,44 @@ namespace GradGuard.Analyzers.NetworkModel
         /// <summary>A collection type whose elements are modules or (name, module) pairs.</summary>
         private bool HoldsModules(ITypeSymbol? type)
         {
-            bool IsModuleElement(ITypeSymbol t) => torch.IsModuleType(t) || t is INamedTypeSymbol { IsTupleType: true } tuple && tuple.TupleElements.Any(e => torch.IsModuleType(e.Type));
-            return type switch
+            switch (type)
             {
-                IArrayTypeSymbol array => IsModuleElement(array.ElementType),
-                INamedTypeSymbol { IsGenericType: true } generic => generic.TypeArguments.Any(IsModuleElement),
-                _ => false,
-            };
+                case IArrayTypeSymbol array:
+                    return IsModuleElement(array.ElementType);
+                case INamedTypeSymbol { IsGenericType: true } generic:
+                    foreach (var argument in generic.TypeArguments)
+                    {
+                        if (IsModuleElement(argument))
+                        {
+                            return true;
+                        }
+                    }
+
+                    return false;
+                default:
+                    return false;
+            }
+        }
+
+        private bool IsModuleElement(ITypeSymbol type)
+        {
+            if (torch.IsModuleType(type))
+            {
+                return true;
+            }
+
+            if (type is INamedTypeSymbol { IsTupleType: true } tuple)
+            {
+                foreach (var element in tuple.TupleElements)
+                {
+                    if (torch.IsModuleType(element.Type))
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
         }
 
         /// <summary>A type of the <c>System</c> namespace, told by name: cheaper than formatting the symbol.</summary>

@@ -18,44 +18,65 @@ namespace GradGuard.Analyzers.NetworkModel
                 return null;
             }
 
-            var known = operation.ConstantValue;
-            if (known.HasValue)
+            // One read of Kind and a jump on it, then one cast: a chain of type patterns tests each operation against
+            // interface after interface (an invocation against a dozen) before it matches, and Eval meets every operation.
+            // Kind is read once: on operations of every class, each read through the interface is a lookup.
+            var kind = operation.Kind;
+            if (MayBeConstant(operation, kind))
             {
-                return ConstantFolding.From(known);
+                var known = operation.ConstantValue;
+                if (known.HasValue)
+                {
+                    return ConstantFolding.From(known);
+                }
             }
 
-            switch (operation)
+            switch (kind)
             {
-                case IConversionOperation conversion:
+                case OperationKind.Literal:
+                    return ConstantFolding.From(operation.ConstantValue);
+                case OperationKind.Conversion:
+                    var conversion = (IConversionOperation)operation;
+                    var folded = conversion.ConstantValue;
+                    if (folded.HasValue)
+                    {
+                        return ConstantFolding.From(folded);
+                    }
+
                     var converted = Eval(conversion.Operand, frame);
                     return converted is ConstantValue constant ? ConstantFolding.Convert(constant, conversion.Type) : converted;
-                case IParenthesizedOperation parenthesized:
-                    return Eval(parenthesized.Operand, frame);
-                case ILocalReferenceOperation local:
-                    return frame.TryGetLocal(local.Local, out var localValue) ? localValue : null;
-                case IParameterReferenceOperation parameter:
-                    return frame.TryGetLocal(parameter.Parameter, out var parameterValue) ? parameterValue : null;
-                case IInstanceReferenceOperation:
+                case OperationKind.Parenthesized:
+                    return Eval(((IParenthesizedOperation)operation).Operand, frame);
+                case OperationKind.LocalReference:
+                    return frame.TryGetLocal(((ILocalReferenceOperation)operation).Local, out var localValue) ? localValue : null;
+                case OperationKind.ParameterReference:
+                    return frame.TryGetLocal(((IParameterReferenceOperation)operation).Parameter, out var parameterValue) ? parameterValue : null;
+                case OperationKind.InstanceReference:
                     return frame.Instance;
-                case IMemberReferenceOperation { Member: IFieldSymbol or IPropertySymbol } member:
-                    return EvalMember(member, frame);
-                case IArrayElementReferenceOperation element:
+                case OperationKind.FieldReference or OperationKind.PropertyReference:
+                    return EvalMember((IMemberReferenceOperation)operation, frame);
+                case OperationKind.ArrayElementReference:
+                    var element = (IArrayElementReferenceOperation)operation;
                     return ElementAt(Eval(element.ArrayReference, frame), element.Indices.Length == 1 ? Eval(element.Indices[0], frame) : null);
-                case IDelegateCreationOperation creation:
-                    return Eval(creation.Target, frame);
-                case IAnonymousFunctionOperation lambda:
-                    return new DelegateValue(lambda, frame);
-                case IMethodReferenceOperation method:
+                case OperationKind.DelegateCreation:
+                    return Eval(((IDelegateCreationOperation)operation).Target, frame);
+                case OperationKind.AnonymousFunction:
+                    return new DelegateValue((IAnonymousFunctionOperation)operation, frame);
+                case OperationKind.MethodReference:
+                    var method = (IMethodReferenceOperation)operation;
                     return new DelegateValue(method.Method, method.Instance is null ? null : Eval(method.Instance, frame));
-                case ISimpleAssignmentOperation assignment:
+                case OperationKind.SimpleAssignment:
+                    var assignment = (ISimpleAssignmentOperation)operation;
                     var assigned = Eval(assignment.Value, frame);
                     Store(assignment.Target, assigned, frame);
                     return assigned;
-                case ICompoundAssignmentOperation compound:
+                case OperationKind.CompoundAssignment:
+                    var compound = (ICompoundAssignmentOperation)operation;
                     var combined = Combine(compound.OperatorKind, Eval(compound.Target, frame), Eval(compound.Value, frame));
                     Store(compound.Target, combined, frame);
                     return combined;
-                case ICoalesceAssignmentOperation coalesceAssignment:
+                case OperationKind.CoalesceAssignment:
+                    var coalesceAssignment = (ICoalesceAssignmentOperation)operation;
                     var current = Eval(coalesceAssignment.Target, frame);
                     if (current is ConstantValue { IsNull: true })
                     {
@@ -64,50 +85,76 @@ namespace GradGuard.Analyzers.NetworkModel
                     }
 
                     return current;
-                case IIncrementOrDecrementOperation increment:
-                    return EvalIncrement(increment, frame);
-                case IDeconstructionAssignmentOperation deconstruction:
+                case OperationKind.Increment or OperationKind.Decrement:
+                    return EvalIncrement((IIncrementOrDecrementOperation)operation, frame);
+                case OperationKind.DeconstructionAssignment:
+                    var deconstruction = (IDeconstructionAssignmentOperation)operation;
                     var deconstructed = Eval(deconstruction.Value, frame);
                     AssignTo(deconstruction.Target, deconstructed, frame);
                     return deconstructed;
-                case IInvocationOperation invocation:
-                    return EvalInvocation(invocation, frame);
-                case IObjectCreationOperation creation:
-                    return EvalCreation(creation, frame);
-                case IAnonymousObjectCreationOperation anonymous:
-                    return EvalAnonymousObject(anonymous, frame);
-                case IArrayCreationOperation array:
-                    return EvalArray(array, frame);
-                case ITupleOperation tuple:
-                    return new TupleValue(EvalEach(tuple.Elements, frame));
-                case IBinaryOperation binary:
-                    return EvalBinary(binary, frame);
-                case ITupleBinaryOperation tupleComparison:
+                case OperationKind.Invocation:
+                    return EvalInvocation((IInvocationOperation)operation, frame);
+                case OperationKind.ObjectCreation:
+                    return EvalCreation((IObjectCreationOperation)operation, frame);
+                case OperationKind.AnonymousObjectCreation:
+                    return EvalAnonymousObject((IAnonymousObjectCreationOperation)operation, frame);
+                case OperationKind.ArrayCreation:
+                    return EvalArray((IArrayCreationOperation)operation, frame);
+                case OperationKind.Tuple:
+                    return new TupleValue(EvalEach(((ITupleOperation)operation).Elements, frame));
+                case OperationKind.Binary:
+                    return EvalBinary((IBinaryOperation)operation, frame);
+                case OperationKind.TupleBinary:
+                    var tupleComparison = (ITupleBinaryOperation)operation;
                     return Equal(Eval(tupleComparison.LeftOperand, frame), Eval(tupleComparison.RightOperand, frame)) is { } equal
                         ? ConstantValue.Of(equal == (tupleComparison.OperatorKind == BinaryOperatorKind.Equals))
                         : null;
-                case IUnaryOperation unary:
+                case OperationKind.Unary:
+                    var unary = (IUnaryOperation)operation;
                     return Eval(unary.Operand, frame) is ConstantValue operand ? ConstantFolding.Unary(unary.OperatorKind, operand) : null;
-                case IConditionalOperation conditional:
+                case OperationKind.Conditional:
+                    var conditional = (IConditionalOperation)operation;
                     return Condition(conditional.Condition, frame) switch
                     {
                         true => Eval(conditional.WhenTrue, frame),
                         false => Eval(conditional.WhenFalse, frame),
                         _ => Join(new[] { Eval(conditional.WhenTrue, frame), Eval(conditional.WhenFalse, frame) }),
                     };
-                case ISwitchExpressionOperation switchExpression:
-                    return EvalSwitchExpression(switchExpression, frame);
-                case ICoalesceOperation coalesce:
+                case OperationKind.SwitchExpression:
+                    return EvalSwitchExpression((ISwitchExpressionOperation)operation, frame);
+                case OperationKind.Coalesce:
+                    var coalesce = (ICoalesceOperation)operation;
                     var value = Eval(coalesce.Value, frame);
                     return value is ConstantValue { IsNull: true } ? Eval(coalesce.WhenNull, frame) : value;
-                case IIsPatternOperation isPattern:
+                case OperationKind.IsPattern:
+                    var isPattern = (IIsPatternOperation)operation;
                     return Match(Eval(isPattern.Value, frame), isPattern.Pattern, frame) is { } matched ? ConstantValue.Of(matched) : null;
-                case IIsTypeOperation isType:
+                case OperationKind.IsType:
+                    var isType = (IIsTypeOperation)operation;
                     return IsOfType(Eval(isType.ValueOperand, frame), isType.TypeOperand) is { } isOfType ? ConstantValue.Of(isOfType != isType.IsNegated) : null;
                 default:
                     return operation.Syntax is CollectionExpressionSyntax ? EvalCollectionExpression(operation, frame) : null;
             }
         }
+
+        /// <summary>
+        /// Whether to ask an operation of any kind for the constant C# may have folded it to. Asked here, <c>ConstantValue</c>
+        /// is a call through the interface on operations of every class, which the runtime resolves by a lookup each time;
+        /// the kind, and for a variable its symbol, answer for the operations network code is made of. Literals and
+        /// conversions, the commonest constants, are asked in their own cases, where the call meets one class only.
+        /// </summary>
+        private static bool MayBeConstant(IOperation operation, OperationKind kind) => kind switch
+        {
+            OperationKind.Literal or OperationKind.Conversion => false,
+            OperationKind.LocalReference => ((ILocalReferenceOperation)operation).Local.IsConst,
+            OperationKind.FieldReference => ((IFieldReferenceOperation)operation).Field.IsConst,
+            // Not object creations: Roslyn folds `new int()` and the like to their default.
+            OperationKind.Invocation or OperationKind.ArrayCreation
+                or OperationKind.ParameterReference or OperationKind.InstanceReference or OperationKind.PropertyReference
+                or OperationKind.SimpleAssignment or OperationKind.CompoundAssignment or OperationKind.AnonymousFunction
+                or OperationKind.DelegateCreation or OperationKind.MethodReference or OperationKind.ArrayElementReference => false,
+            _ => true,
+        };
 
         // Loops rather than lambdas: a lambda that captures a parameter makes C# allocate its closure on every call of the
         // method, and Eval runs for every operation the interpreter meets.
@@ -236,24 +283,24 @@ namespace GradGuard.Analyzers.NetworkModel
         [MethodImpl(HotPaths.Optimized)]
         private void Store(IOperation target, Value? value, Frame frame)
         {
-            switch (target)
+            switch (target.Kind)
             {
-                case ILocalReferenceOperation local:
-                    frame.SetLocal(local.Local, value);
+                case OperationKind.LocalReference:
+                    frame.SetLocal(((ILocalReferenceOperation)target).Local, value);
                     break;
-                case IParameterReferenceOperation parameter:
-                    frame.SetLocal(parameter.Parameter, value);
+                case OperationKind.ParameterReference:
+                    frame.SetLocal(((IParameterReferenceOperation)target).Parameter, value);
                     break;
-                case IPropertyReferenceOperation { Arguments.Length: > 0 } indexer:
+                case OperationKind.PropertyReference when target is IPropertyReferenceOperation { Arguments.Length: > 0 } indexer:
                     StoreElement(Eval(indexer.Instance, frame), Eval(indexer.Arguments[0].Value, frame), value);
                     break;
-                case IArrayElementReferenceOperation { Indices.Length: 1 } element:
+                case OperationKind.ArrayElementReference when target is IArrayElementReferenceOperation { Indices.Length: 1 } element:
                     StoreElement(Eval(element.ArrayReference, frame), Eval(element.Indices[0], frame), value);
                     break;
-                case IMemberReferenceOperation { Member: IFieldSymbol or IPropertySymbol } member:
-                    StoreMember(member, value, frame);
+                case OperationKind.FieldReference or OperationKind.PropertyReference:
+                    StoreMember((IMemberReferenceOperation)target, value, frame);
                     break;
-                case IDeclarationExpressionOperation or ITupleOperation:
+                case OperationKind.DeclarationExpression or OperationKind.Tuple:
                     AssignTo(target, value, frame);
                     break;
             }

@@ -237,7 +237,14 @@ namespace GradGuard.Analyzers.NetworkModel
             }
 
             var containers = Containers(frame);
-            var tensors = frame.Locals.Where(l => l.Value is TensorValue).ToDictionary(l => l.Key, l => (TensorValue)l.Value, SymbolEqualityComparer.Default);
+            var tensors = new List<KeyValuePair<ISymbol, TensorValue>>();
+            foreach (var local in frame.Locals)
+            {
+                if (local.Value is TensorValue tensor)
+                {
+                    tensors.Add(new KeyValuePair<ISymbol, TensorValue>(local.Key, tensor));
+                }
+            }
 
             Execute(body, frame);
             frame.Exit = LoopExit.None;

@@ -16,72 +16,95 @@ namespace GradGuard.Analyzers.NetworkModel
                 return;
             }
 
-            switch (operation)
+            // A jump on Kind, as in Eval: every statement of every body the interpreter runs comes through here.
+            switch (operation.Kind)
             {
-                case IMethodBodyBaseOperation body:
+                case OperationKind.MethodBody or OperationKind.ConstructorBody:
+                    var body = (IMethodBodyBaseOperation)operation;
                     Execute(body.BlockBody ?? body.ExpressionBody, frame);
                     break;
-                case IBlockOperation block:
-                    foreach (var statement in block.Operations)
+                case OperationKind.Block:
+                    foreach (var statement in ((IBlockOperation)operation).Operations)
                     {
                         Execute(statement, frame);
                     }
 
                     break;
-                case IVariableDeclarationGroupOperation group:
-                    Declare(group, frame);
+                case OperationKind.VariableDeclarationGroup:
+                    Declare((IVariableDeclarationGroupOperation)operation, frame);
                     break;
-                case IUsingDeclarationOperation usingDeclaration:
-                    Declare(usingDeclaration.DeclarationGroup, frame);
+                case OperationKind.UsingDeclaration:
+                    Declare(((IUsingDeclarationOperation)operation).DeclarationGroup, frame);
                     break;
-                case IExpressionStatementOperation { Operation: IThrowOperation }:
-                    // A path that throws builds nothing: it ends like a return that returns nothing.
+                case OperationKind.ExpressionStatement:
+                    var expression = ((IExpressionStatementOperation)operation).Operation;
+                    if (expression.Kind == OperationKind.Throw)
+                    {
+                        // A path that throws builds nothing: it ends like a return that returns nothing.
+                        frame.HasReturned = true;
+                    }
+                    else
+                    {
+                        Eval(expression, frame);
+                    }
+
+                    break;
+                case OperationKind.Return:
+                    var returned = ((IReturnOperation)operation).ReturnedValue;
+                    frame.AddReturn(returned is null ? null : Eval(returned, frame));
                     frame.HasReturned = true;
                     break;
-                case IExpressionStatementOperation statement:
-                    Eval(statement.Operation, frame);
-                    break;
-                case IReturnOperation { Kind: OperationKind.Return } returned:
-                    frame.Returns.Add(returned.ReturnedValue is null ? null : Eval(returned.ReturnedValue, frame));
+                case OperationKind.YieldBreak:
                     frame.HasReturned = true;
                     break;
-                case IReturnOperation { Kind: OperationKind.YieldBreak }:
-                    frame.HasReturned = true;
+                case OperationKind.Branch:
+                    switch (((IBranchOperation)operation).BranchKind)
+                    {
+                        case BranchKind.Break:
+                            frame.Exit = LoopExit.Break;
+                            break;
+                        case BranchKind.Continue:
+                            frame.Exit = LoopExit.Continue;
+                            break;
+                    }
+
                     break;
-                case IBranchOperation { BranchKind: BranchKind.Break }:
-                    frame.Exit = LoopExit.Break;
+                case OperationKind.Conditional:
+                    ExecuteIf((IConditionalOperation)operation, frame);
                     break;
-                case IBranchOperation { BranchKind: BranchKind.Continue }:
-                    frame.Exit = LoopExit.Continue;
+                case OperationKind.Switch:
+                    ExecuteSwitch((ISwitchOperation)operation, frame);
                     break;
-                case IConditionalOperation branch:
-                    ExecuteIf(branch, frame);
+                case OperationKind.Loop:
+                    switch (operation)
+                    {
+                        case IForLoopOperation loop:
+                            ExecuteFor(loop, frame);
+                            break;
+                        case IForEachLoopOperation loop:
+                            ExecuteForEach(loop, frame);
+                            break;
+                        case IWhileLoopOperation loop:
+                            ExecuteWhile(loop, frame);
+                            break;
+                    }
+
                     break;
-                case ISwitchOperation switchStatement:
-                    ExecuteSwitch(switchStatement, frame);
-                    break;
-                case IForLoopOperation loop:
-                    ExecuteFor(loop, frame);
-                    break;
-                case IForEachLoopOperation loop:
-                    ExecuteForEach(loop, frame);
-                    break;
-                case IWhileLoopOperation loop:
-                    ExecuteWhile(loop, frame);
-                    break;
-                case IUsingOperation usingBlock:
+                case OperationKind.Using:
+                    var usingBlock = (IUsingOperation)operation;
                     Execute(usingBlock.Resources, frame);
                     Execute(usingBlock.Body, frame);
                     break;
-                case ITryOperation tryBlock:
+                case OperationKind.Try:
+                    var tryBlock = (ITryOperation)operation;
                     Execute(tryBlock.Body, frame);
                     Execute(tryBlock.Finally, frame);
                     break;
-                case ILockOperation lockBlock:
-                    Execute(lockBlock.Body, frame);
+                case OperationKind.Lock:
+                    Execute(((ILockOperation)operation).Body, frame);
                     break;
-                case ILabeledOperation labeled:
-                    Execute(labeled.Operation, frame);
+                case OperationKind.Labeled:
+                    Execute(((ILabeledOperation)operation).Operation, frame);
                     break;
                 default:
                     if (operation.Type is not null)

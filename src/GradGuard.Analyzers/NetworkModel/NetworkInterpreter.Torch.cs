@@ -42,7 +42,7 @@ namespace GradGuard.Analyzers.NetworkModel
                 return result is TensorValue path && invocation.Type is INamedTypeSymbol { IsTupleType: true } tuple ? TensorsIn(tuple, path) : result;
             }
 
-            var tensors = Tensors(arguments.Values.Prepend(receiver));
+            var tensors = Tensors(receiver, arguments.Values);
             if (tensors.Count == 0 || !torch.IsTensor(method.ReturnType))
             {
                 return name is "forward" or "call" ? Opaque(invocation, receiver, arguments.Values) : null;
@@ -100,9 +100,9 @@ namespace GradGuard.Analyzers.NetworkModel
         }
 
         /// <summary>A module called on tensors: its path follows theirs (several inputs are taken in parallel).</summary>
-        private static Value? CallModule(ModuleValue module, IEnumerable<Value?> arguments)
+        private static Value? CallModule(ModuleValue module, IReadOnlyList<Value?> arguments)
         {
-            var tensors = Tensors(arguments);
+            var tensors = Tensors(receiver: null, arguments);
             return tensors.Count == 0 ? null : Merge(tensors, JoinKind.Parallel)!.Then(module.Nodes);
         }
 
@@ -158,7 +158,17 @@ namespace GradGuard.Analyzers.NetworkModel
         [MethodImpl(HotPaths.Optimized)]
         private static void AppendModules(ModuleValue container, IEnumerable<Value?> values, bool asElements)
         {
-            foreach (var module in values.Select(AsModule).OfType<ModuleValue>().ToList())
+            // Taken before the first is appended: the values may be the container's own elements.
+            var modules = new List<ModuleValue>();
+            foreach (var value in values)
+            {
+                if (AsModule(value) is { } found)
+                {
+                    modules.Add(found);
+                }
+            }
+
+            foreach (var module in modules)
             {
                 if (ReferenceEquals(module, container))
                 {
@@ -209,27 +219,35 @@ namespace GradGuard.Analyzers.NetworkModel
             _ => null,
         };
 
+        /// <summary>The tensors a call is given, its receiver's first: single ones, and those in lists and tuples.</summary>
         [MethodImpl(HotPaths.Optimized)]
-        private static List<TensorValue> Tensors(IEnumerable<Value?> values)
+        private static List<TensorValue> Tensors(Value? receiver, IReadOnlyList<Value?> arguments)
         {
             var tensors = new List<TensorValue>();
-            foreach (var value in values)
+            AddTensors(tensors, receiver);
+            // By index: a foreach over the interface would allocate an enumerator for every call the interpreter meets.
+            for (var index = 0; index < arguments.Count; index++)
             {
-                switch (value)
-                {
-                    case TensorValue tensor:
-                        tensors.Add(tensor);
-                        break;
-                    case SequenceValue sequence:
-                        tensors.AddRange(sequence.Elements.OfType<TensorValue>());
-                        break;
-                    case TupleValue tuple:
-                        tensors.AddRange(tuple.Elements.OfType<TensorValue>());
-                        break;
-                }
+                AddTensors(tensors, arguments[index]);
             }
 
             return tensors;
+        }
+
+        private static void AddTensors(List<TensorValue> tensors, Value? value)
+        {
+            switch (value)
+            {
+                case TensorValue tensor:
+                    tensors.Add(tensor);
+                    break;
+                case SequenceValue sequence:
+                    tensors.AddRange(sequence.Elements.OfType<TensorValue>());
+                    break;
+                case TupleValue tuple:
+                    tensors.AddRange(tuple.Elements.OfType<TensorValue>());
+                    break;
+            }
         }
 
         /// <summary>An init call (<c>init.kaiming_normal_(w)</c>, <c>w.normal_(0, 0.02)</c>) on the weights it reaches.</summary>

@@ -63,7 +63,9 @@ namespace GradGuard.Analyzers.NetworkModel
 
         private IEnumerable<Network> NetworkOfClass(INamedTypeSymbol type)
         {
-            var constructor = type.InstanceConstructors.FirstOrDefault(c => !c.IsImplicitlyDeclared) ?? type.InstanceConstructors.FirstOrDefault();
+            // Read once: each read of InstanceConstructors makes the list afresh.
+            var constructors = type.InstanceConstructors;
+            var constructor = constructors.FirstOrDefault(c => !c.IsImplicitlyDeclared) ?? constructors.FirstOrDefault();
             var instance = Instantiate(type, constructor, Arguments.None);
             return instance is not null && ClassLocation(type) is { } location
                 ? new[] { new Network(type.Name, location, instance.Nodes.ToImmutableArray()) }
@@ -165,10 +167,7 @@ namespace GradGuard.Analyzers.NetworkModel
             {
                 var instance = ModuleValue.InstanceOf(type);
                 var frame = new Frame(instance.Fields!, instance);
-                foreach (var sourceType in SourceTypesFromBase(type))
-                {
-                    RunInitializers(sourceType, frame);
-                }
+                RunInitializersFromBase(type, frame);
 
                 if (constructor is not null)
                 {
@@ -264,15 +263,23 @@ namespace GradGuard.Analyzers.NetworkModel
             return null;
         }
 
-        private IEnumerable<INamedTypeSymbol> SourceTypesFromBase(INamedTypeSymbol type)
+        /// <summary>
+        /// The field initialisers of a class and of the classes of the compilation it derives from, the base's first as
+        /// C# runs them; recursive rather than a stack of the chain, which building every instance would allocate.
+        /// </summary>
+        private void RunInitializersFromBase(INamedTypeSymbol type, Frame instance)
         {
-            var chain = new Stack<INamedTypeSymbol>();
-            for (var current = type; current is not null && !torch.IsTorchSharp(current) && !current.DeclaringSyntaxReferences.IsEmpty; current = current.BaseType)
+            if (torch.IsTorchSharp(type) || type.DeclaringSyntaxReferences.IsEmpty)
             {
-                chain.Push(current.OriginalDefinition);
+                return;
             }
 
-            return chain;
+            if (type.BaseType is { } baseType)
+            {
+                RunInitializersFromBase(baseType, instance);
+            }
+
+            RunInitializers(type.OriginalDefinition, instance);
         }
 
         /// <summary>Field initialisers, and C#'s defaults for fields without one: null, zero, false.</summary>
@@ -337,7 +344,8 @@ namespace GradGuard.Analyzers.NetworkModel
                 }
             }
 
-            return new Arguments(values);
+            // Calls to methods without parameters (RegisterComponents, modules()) share the one empty list.
+            return values.Length == 0 ? Arguments.None : new Arguments(values);
         }
     }
 }
