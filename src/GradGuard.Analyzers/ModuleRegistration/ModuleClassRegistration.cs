@@ -48,16 +48,19 @@ namespace GradGuard.Analyzers.ModuleRegistration
         [MethodImpl(HotPaths.Optimized)]
         public static ModuleClassRegistration Of(INamedTypeSymbol type, TorchSymbols torch, CancellationToken cancellationToken)
         {
+            // A source type's syntax references are made afresh at every request, so each class is asked once.
             var ownClassAndSourceBases = new List<INamedTypeSymbol>();
-            for (var current = type; current is not null && !torch.IsTorchSharp(current) && current.DeclaringSyntaxReferences.Length > 0; current = current.BaseType)
-            {
-                ownClassAndSourceBases.Add(current);
-            }
-
             var declarations = new List<TypeDeclarationSyntax>();
-            foreach (var owner in ownClassAndSourceBases)
+            for (var current = type; current is not null && !torch.IsTorchSharp(current); current = current.BaseType)
             {
-                foreach (var reference in owner.DeclaringSyntaxReferences)
+                var references = current.DeclaringSyntaxReferences;
+                if (references.Length == 0)
+                {
+                    break;
+                }
+
+                ownClassAndSourceBases.Add(current);
+                foreach (var reference in references)
                 {
                     if (reference.GetSyntax(cancellationToken) is TypeDeclarationSyntax declaration)
                     {
