@@ -128,16 +128,29 @@ namespace GradGuard.Analyzers.TrainingSteps
             };
 
             // A model held as Module<Tensor, Tensor> is still the class it was created as, and a Sequential holds what it was built from.
-            var types = new[] { reference }
-                .Concat(ValuesOf(reference, 0))
-                .SelectMany(value => value.DescendantsAndSelf())
-                .Where(value => value is IObjectCreationOperation or IInvocationOperation or ILocalReferenceOperation or IFieldReferenceOperation or IPropertyReferenceOperation or IParameterReferenceOperation or IInstanceReferenceOperation)
-                .Select(value => value.Type)
-                .Where(type => torch.IsModuleType(type))
-                .Distinct<ITypeSymbol?>(SymbolEqualityComparer.Default)
-                .OfType<ITypeSymbol>()
-                .ToList();
+            var types = new List<ITypeSymbol>();
+            AddModuleTypes(reference, types);
+            foreach (var value in ValuesOf(reference, 0))
+            {
+                AddModuleTypes(value, types);
+            }
+
             return new TrainedModel(reference, symbol, types);
+        }
+
+        /// <summary>Adds the module types of the creations, calls and references in <paramref name="value"/>, each once, in the tree's order.</summary>
+        private void AddModuleTypes(IOperation value, List<ITypeSymbol> types)
+        {
+            foreach (var operation in value.DescendantsAndSelf())
+            {
+                if (operation is IObjectCreationOperation or IInvocationOperation or ILocalReferenceOperation or IFieldReferenceOperation or IPropertyReferenceOperation or IParameterReferenceOperation or IInstanceReferenceOperation
+                    && operation.Type is { } type
+                    && torch.IsModuleType(type)
+                    && !types.Contains(type, SymbolEqualityComparer.Default))
+                {
+                    types.Add(type);
+                }
+            }
         }
 
         /// <summary>What a reference can hold; the reference itself where nothing assigned to it is known.</summary>
