@@ -45,8 +45,9 @@ namespace GradGuard.Analyzers.ModuleRegistration
         /// It runs for every module class of the compilation, so it is written with loops (a query's closures, groupings and
         /// iterators cost more than reading the fields) and compiled optimised on its first call (see <see cref="HotPaths"/>).
         /// </remarks>
+        /// <returns>Null for a class with nothing to report: one that registers its fields, or has no field that holds layers.</returns>
         [MethodImpl(HotPaths.Optimized)]
-        public static ModuleClassRegistration Of(INamedTypeSymbol type, TorchSymbols torch, CancellationToken cancellationToken)
+        public static ModuleClassRegistration? Of(INamedTypeSymbol type, TorchSymbols torch, CancellationToken cancellationToken)
         {
             // A source type's syntax references are made afresh at every request, so each class is asked once.
             var ownClassAndSourceBases = new List<INamedTypeSymbol>();
@@ -75,7 +76,7 @@ namespace GradGuard.Analyzers.ModuleRegistration
             var mentionsRegisterComponents = MentionRegisterComponents(declarations, cancellationToken);
             if (mentionsRegisterComponents && !MayHoldCollection(ownClassAndSourceBases, torch))
             {
-                return Settled(new Dictionary<string, ModuleField>(), declarations);
+                return null;
             }
 
             // A name a derived class redeclares keeps the derived class's field.
@@ -97,7 +98,7 @@ namespace GradGuard.Analyzers.ModuleRegistration
 
             if (!holdsCollection && (fields.Count == 0 || mentionsRegisterComponents))
             {
-                return Settled(fields, declarations);
+                return null;
             }
 
             var registration = new ModuleClassRegistration(fields, declarations);
@@ -120,10 +121,6 @@ namespace GradGuard.Analyzers.ModuleRegistration
                 field.Kind is ModuleFieldKind.Module or ModuleFieldKind.Parameter
                 && assignedValues.ContainsKey(field.Name)
                 && !registeredNames.Contains(field.Name));
-
-        /// <summary>A class with nothing to report: one that registers its fields, or has no field that holds layers.</summary>
-        private static ModuleClassRegistration Settled(Dictionary<string, ModuleField> fields, List<TypeDeclarationSyntax> declarations) =>
-            new(fields, declarations) { registersComponents = true };
 
         /// <summary>Whether an instance field of the class or a source base class could be a collection of layers (see <see cref="ModuleField.MayBeCollection"/>).</summary>
         private static bool MayHoldCollection(List<INamedTypeSymbol> ownClassAndSourceBases, TorchSymbols torch)
