@@ -53,6 +53,35 @@ namespace GradGuard.Analyzers
             }
         }
 
+        /// <summary>
+        /// Whether the word at <paramref name="at"/> comes right after another word on its line, with only spaces between,
+        /// that is not a keyword an expression can follow: the name in a declaration (<c>Tensor forward(Tensor x)</c>), never
+        /// the name of a call (<c>return forward(x)</c>, <c>m.forward(x)</c>). Such a hit needs no look at the tree.
+        /// </summary>
+        public static bool FollowsTypeName(string text, int at)
+        {
+            var end = at;
+            while (end > 0 && text[end - 1] is ' ' or '\t')
+            {
+                end--;
+            }
+
+            var start = end;
+            while (start > 0 && IsIdentifierPart(text[start - 1]))
+            {
+                start--;
+            }
+
+            return start < end && end < at && !ExpressionKeywords.Contains(text.Substring(start, end - start));
+        }
+
+        // The keywords and query words that an expression, and so a call, can follow on the same line.
+        private static readonly HashSet<string> ExpressionKeywords = new()
+        {
+            "return", "await", "throw", "yield", "else", "do", "case", "goto", "when", "in", "out", "ref", "is", "as", "new",
+            "not", "and", "or", "with", "from", "let", "where", "join", "on", "equals", "orderby", "select", "group", "by", "into",
+        };
+
         public static bool IsIdentifierPart(char character) => char.IsLetterOrDigit(character) || character == '_';
     }
 }

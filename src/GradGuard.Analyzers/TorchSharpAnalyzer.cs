@@ -84,12 +84,19 @@ namespace GradGuard.Analyzers
         /// The hits come in the text's order, mostly a few in the same method, so each token is looked up from the nearest
         /// node around the last one rather than from <paramref name="scope"/>: descending from a file's root at every hit
         /// was most of what finding the calls cost. The token is the same either way, the only one whose span holds the hit.
+        /// A hit that the text shows to be a declaration's name (an override of <c>forward</c>) is not looked up at all.
         /// </remarks>
         private protected static IEnumerable<InvocationExpressionSyntax> CallsNamed(SyntaxNode scope, string name, CancellationToken cancellationToken)
         {
             var near = scope;
-            foreach (var at in SourceTexts.WordsIn(SourceTexts.Of(scope.SyntaxTree, cancellationToken), scope.Span, name))
+            var text = SourceTexts.Of(scope.SyntaxTree, cancellationToken);
+            foreach (var at in SourceTexts.WordsIn(text, scope.Span, name))
             {
+                if (SourceTexts.FollowsTypeName(text, at))
+                {
+                    continue;
+                }
+
                 while (near != scope && !near.FullSpan.Contains(at) && near.Parent is { } parent)
                 {
                     near = parent;

@@ -71,7 +71,11 @@ namespace GradGuard.Analyzers
             TorchSymbols torch,
             ConcurrentDictionary<INamedTypeSymbol, IReadOnlyList<ModuleField>> unregistered)
         {
-            var registration = ModuleClassRegistration.Of(type, torch, context.CancellationToken);
+            if (ModuleClassRegistration.Of(type, torch, context.CancellationToken) is not { } registration)
+            {
+                return;
+            }
+
             foreach (var field in registration.UnregisteredCollections().Where(field => SymbolEqualityComparer.Default.Equals(DeclaringType(type, field), type)))
             {
                 var properties = field.RegisteringContainer is { } container

@@ -75,6 +75,47 @@ public class DirectForwardCallTests
         """);
 
     [Fact]
+    public Task Calls_after_keywords_comments_and_directives_are_reported_and_declarations_named_forward_are_not() => Verify.Diagnostics<DirectForwardCallAnalyzer>("""
+        using System.Linq;
+
+        class Net : Module<Tensor, Tensor>
+        {
+            public Net() : base(nameof(Net)) { }
+
+            public override Tensor forward(Tensor x) => x;
+
+            public IEnumerable<Tensor> Steps(Tensor x, bool twice)
+            {
+                Tensor forward(Tensor y) => y;
+                var z = forward(x); // a local function named forward hides the module's
+                yield return z;
+            }
+
+            public Tensor Twice(Tensor x, bool twice)
+            {
+                if (twice) x = {|GG0006:forward|}(x); else {|GG0006:forward|}(x);
+                do {|GG0006:forward|}(x); while (false);
+                var y = x; // a comment that ends in a word
+                {|GG0006:forward|}(y);
+        #if DEBUG
+                y = x;
+        #endif
+                {|GG0006:forward|}(y);
+                return twice ? {|GG0006:forward|}(y) : y;
+            }
+
+            public Tensor Last(Tensor[] xs) => (from x in xs select {|GG0006:forward|}(x)).Last();
+
+            public Tensor Throwing(Tensor? x) => x is null ? throw new ArgumentNullException() : {|GG0006:forward|}(x);
+
+            public Tensor Returning(Tensor x)
+            {
+                return {|GG0006:forward|}(x);
+            }
+        }
+        """);
+
+    [Fact]
     public Task Base_forward_in_an_override_call_and_forward_methods_of_other_types_are_not_reported() => Verify.Diagnostics<DirectForwardCallAnalyzer>("""
         class Base : Module<Tensor, Tensor>
         {

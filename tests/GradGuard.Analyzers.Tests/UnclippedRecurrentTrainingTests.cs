@@ -189,6 +189,36 @@ public class UnclippedRecurrentTrainingTests
         .RunAsync();
 
     [Fact]
+    public Task The_loss_and_the_model_are_followed_through_later_assignments_parentheses_and_deconstructions() => Verify.AnalyzerTest<UnclippedRecurrentTrainingAnalyzer>(LstmClassifier + """
+        static class Training
+        {
+            static void AssignedLater(Tensor tokens, Tensor labels, torch.optim.Optimizer optimizer)
+            {
+                Module<Tensor, Tensor> model;
+                model = new SequenceClassifier();
+                Tensor loss;
+                // loss = nothing: a comment, "loss" in a string and loss.ToString() are not assignments
+                (loss) = nn.functional.cross_entropy(model.call(tokens), labels);
+                Console.WriteLine("loss = " + loss.ToString());
+                loss.backward();
+                {|#0:optimizer.step()|};
+            }
+
+            static void Deconstructed(Tensor tokens, Tensor labels, torch.optim.Optimizer optimizer)
+            {
+                var classifier = new SequenceClassifier();
+                var (loss, count) = (nn.functional.cross_entropy(classifier.call(tokens), labels), 1);
+                loss.backward();
+                {|#1:optimizer.step()|};
+            }
+        }
+        """)
+        .Expecting(
+            Unclipped(0, "optimizer.step()", "'model'", "its LSTM 'lstm'"),
+            Unclipped(1, "optimizer.step()", "'classifier'", "its LSTM 'lstm'"))
+        .RunAsync();
+
+    [Fact]
     public Task Clipped_steps_non_recurrent_models_schedulers_stacks_and_single_cell_calls_are_not_reported() => Verify.AnalyzerTest<UnclippedRecurrentTrainingAnalyzer>(LstmClassifier + """
         class Tower : Module<Tensor, Tensor>
         {

@@ -45,19 +45,23 @@ namespace GradGuard.Analyzers.ModuleRegistration
         /// It runs for every module class of the compilation, so it is written with loops (a query's closures, groupings and
         /// iterators cost more than reading the fields) and compiled optimised on its first call (see <see cref="HotPaths"/>).
         /// </remarks>
+        /// <returns>Null for a class with nothing to report: one that registers its fields, or has no field that holds layers.</returns>
         [MethodImpl(HotPaths.Optimized)]
-        public static ModuleClassRegistration Of(INamedTypeSymbol type, TorchSymbols torch, CancellationToken cancellationToken)
+        public static ModuleClassRegistration? Of(INamedTypeSymbol type, TorchSymbols torch, CancellationToken cancellationToken)
         {
+            // A source type's syntax references are made afresh at every request, so each class is asked once.
             var ownClassAndSourceBases = new List<INamedTypeSymbol>();
-            for (var current = type; current is not null && !torch.IsTorchSharp(current) && current.DeclaringSyntaxReferences.Length > 0; current = current.BaseType)
-            {
-                ownClassAndSourceBases.Add(current);
-            }
-
             var declarations = new List<TypeDeclarationSyntax>();
-            foreach (var owner in ownClassAndSourceBases)
+            for (var current = type; current is not null && !torch.IsTorchSharp(current); current = current.BaseType)
             {
-                foreach (var reference in owner.DeclaringSyntaxReferences)
+                var references = current.DeclaringSyntaxReferences;
+                if (references.Length == 0)
+                {
+                    break;
+                }
+
+                ownClassAndSourceBases.Add(current);
+                foreach (var reference in references)
                 {
                     if (reference.GetSyntax(cancellationToken) is TypeDeclarationSyntax declaration)
                     {
@@ -72,7 +76,7 @@ namespace GradGuard.Analyzers.ModuleRegistration
             var mentionsRegisterComponents = MentionRegisterComponents(declarations, cancellationToken);
             if (mentionsRegisterComponents && !MayHoldCollection(ownClassAndSourceBases, torch))
             {
-                return Settled(new Dictionary<string, ModuleField>(), declarations);
+                return null;
             }
 
             // A name a derived class redeclares keeps the derived class's field.
@@ -94,7 +98,7 @@ namespace GradGuard.Analyzers.ModuleRegistration
 
             if (!holdsCollection && (fields.Count == 0 || mentionsRegisterComponents))
             {
-                return Settled(fields, declarations);
+                return null;
             }
 
             var registration = new ModuleClassRegistration(fields, declarations);
@@ -117,10 +121,6 @@ namespace GradGuard.Analyzers.ModuleRegistration
                 field.Kind is ModuleFieldKind.Module or ModuleFieldKind.Parameter
                 && assignedValues.ContainsKey(field.Name)
                 && !registeredNames.Contains(field.Name));
-
-        /// <summary>A class with nothing to report: one that registers its fields, or has no field that holds layers.</summary>
-        private static ModuleClassRegistration Settled(Dictionary<string, ModuleField> fields, List<TypeDeclarationSyntax> declarations) =>
-            new(fields, declarations) { registersComponents = true };
 
         /// <summary>Whether an instance field of the class or a source base class could be a collection of layers (see <see cref="ModuleField.MayBeCollection"/>).</summary>
         private static bool MayHoldCollection(List<INamedTypeSymbol> ownClassAndSourceBases, TorchSymbols torch)
