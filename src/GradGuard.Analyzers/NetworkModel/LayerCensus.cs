@@ -12,105 +12,117 @@ namespace GradGuard.Analyzers.NetworkModel
     /// </summary>
     internal sealed class LayerCensus
     {
-        /// <summary>
-        /// The counts of each shared stretch and branch, walked once however many paths reach it, while the census is
-        /// taken: a network keeps its census until the build ends. Kept as objects: a dictionary of references runs on
-        /// code the runtime already has, one of structs is compiled afresh in every compiler process.
-        /// </summary>
-        private Dictionary<Node, Counts>? walked;
-
-        private LayerCensus()
+        private LayerCensus(long mostSaturatingActivations, long mostWeightLayers, bool hasReluActivation, bool hasDistributionInit)
         {
+            MostSaturatingActivations = mostSaturatingActivations;
+            MostWeightLayers = mostWeightLayers;
+            HasReluActivation = hasReluActivation;
+            HasDistributionInit = hasDistributionInit;
         }
 
         /// <summary>The most saturating activations on one path: a bound on GG0001's runs.</summary>
-        public long MostSaturatingActivations { get; private set; }
+        public long MostSaturatingActivations { get; }
 
         /// <summary>The most weight layers on one path: a bound on GG0002's and GG0005's runs.</summary>
-        public long MostWeightLayers { get; private set; }
+        public long MostWeightLayers { get; }
 
         /// <summary>Whether any ReLU-family activation is on the path, without which no weight layer feeds one.</summary>
-        public bool HasReluActivation { get; private set; }
+        public bool HasReluActivation { get; }
 
         /// <summary>Whether any weight is drawn from an explicit distribution, the only init GG0005 judges.</summary>
-        public bool HasDistributionInit { get; private set; }
+        public bool HasDistributionInit { get; }
 
+        /// <remarks>
+        /// The walk's memo of shared stretches stays with the walk: a network keeps its census until the build ends, and
+        /// memos kept alive with every network slowed every later collection.
+        /// </remarks>
         public static LayerCensus Of(ImmutableArray<Node> path)
         {
-            var census = new LayerCensus();
-            census.Walk(path, out var saturating, out var weight);
-            census.MostSaturatingActivations = saturating;
-            census.MostWeightLayers = weight;
-            census.walked = null;
-            return census;
+            var counting = new Counting();
+            counting.Walk(path, out var saturating, out var weight);
+            return new LayerCensus(saturating, weight, counting.HasReluActivation, counting.HasDistributionInit);
         }
 
-        private void Walk(ImmutableArray<Node> path, out long saturating, out long weight)
+        private sealed class Counting
         {
-            saturating = 0;
-            weight = 0;
-            foreach (var node in path)
+            /// <summary>
+            /// The counts of each shared stretch and branch, walked once however many paths reach it. Kept as objects: a
+            /// dictionary of references runs on code the runtime already has, one of structs is compiled afresh in every
+            /// compiler process.
+            /// </summary>
+            private Dictionary<Node, Counts>? walked;
+
+            public bool HasReluActivation { get; private set; }
+
+            public bool HasDistributionInit { get; private set; }
+
+            public void Walk(ImmutableArray<Node> path, out long saturating, out long weight)
             {
-                if (node is LayerNode layer)
+                saturating = 0;
+                weight = 0;
+                foreach (var node in path)
                 {
-                    Count(layer, ref saturating, ref weight);
-                }
-                else
-                {
-                    var counts = Shared(node);
-                    saturating = PathMetrics.Cap(saturating + counts.Saturating);
-                    weight = PathMetrics.Cap(weight + counts.Weight);
-                }
-            }
-        }
-
-        private void Count(LayerNode layer, ref long saturating, ref long weight)
-        {
-            switch (layer.Kind)
-            {
-                case LayerKind.Weight:
-                    weight = PathMetrics.Cap(weight + 1);
-                    HasDistributionInit |= layer.Init.Scheme == InitScheme.Distribution;
-                    break;
-                case LayerKind.SaturatingActivation:
-                    saturating = PathMetrics.Cap(saturating + 1);
-                    break;
-                case LayerKind.ReluActivation:
-                    HasReluActivation = true;
-                    break;
-            }
-        }
-
-        /// <summary>A repeated stretch counts as often as it repeats; of a branch's paths, each kind's count is the largest.</summary>
-        private Counts Shared(Node node)
-        {
-            walked ??= new Dictionary<Node, Counts>();
-            if (walked.TryGetValue(node, out var known))
-            {
-                return known;
-            }
-
-            var counts = new Counts();
-            switch (node)
-            {
-                case RepeatNode repeat when repeat.Count > 0:
-                    Walk(repeat.Body, out var saturating, out var weight);
-                    counts.Saturating = PathMetrics.Cap(saturating * Math.Min(repeat.Count, PathMetrics.Saturation));
-                    counts.Weight = PathMetrics.Cap(weight * Math.Min(repeat.Count, PathMetrics.Saturation));
-                    break;
-                case BranchNode branch:
-                    foreach (var path in branch.Paths)
+                    if (node is LayerNode layer)
                     {
-                        Walk(path, out var pathSaturating, out var pathWeight);
-                        counts.Saturating = Math.Max(counts.Saturating, pathSaturating);
-                        counts.Weight = Math.Max(counts.Weight, pathWeight);
+                        Count(layer, ref saturating, ref weight);
                     }
-
-                    break;
+                    else
+                    {
+                        var counts = Shared(node);
+                        saturating = PathMetrics.Cap(saturating + counts.Saturating);
+                        weight = PathMetrics.Cap(weight + counts.Weight);
+                    }
+                }
             }
 
-            walked[node] = counts;
-            return counts;
+            private void Count(LayerNode layer, ref long saturating, ref long weight)
+            {
+                switch (layer.Kind)
+                {
+                    case LayerKind.Weight:
+                        weight = PathMetrics.Cap(weight + 1);
+                        HasDistributionInit |= layer.Init.Scheme == InitScheme.Distribution;
+                        break;
+                    case LayerKind.SaturatingActivation:
+                        saturating = PathMetrics.Cap(saturating + 1);
+                        break;
+                    case LayerKind.ReluActivation:
+                        HasReluActivation = true;
+                        break;
+                }
+            }
+
+            /// <summary>A repeated stretch counts as often as it repeats; of a branch's paths, each kind's count is the largest.</summary>
+            private Counts Shared(Node node)
+            {
+                walked ??= new Dictionary<Node, Counts>();
+                if (walked.TryGetValue(node, out var known))
+                {
+                    return known;
+                }
+
+                var counts = new Counts();
+                switch (node)
+                {
+                    case RepeatNode repeat when repeat.Count > 0:
+                        Walk(repeat.Body, out var saturating, out var weight);
+                        counts.Saturating = PathMetrics.Cap(saturating * Math.Min(repeat.Count, PathMetrics.Saturation));
+                        counts.Weight = PathMetrics.Cap(weight * Math.Min(repeat.Count, PathMetrics.Saturation));
+                        break;
+                    case BranchNode branch:
+                        foreach (var path in branch.Paths)
+                        {
+                            Walk(path, out var pathSaturating, out var pathWeight);
+                            counts.Saturating = Math.Max(counts.Saturating, pathSaturating);
+                            counts.Weight = Math.Max(counts.Weight, pathWeight);
+                        }
+
+                        break;
+                }
+
+                walked[node] = counts;
+                return counts;
+            }
         }
 
         private sealed class Counts
