@@ -29,6 +29,13 @@ namespace GradGuard.Benchmarks.CallbackTiming
     {
         public const string ResultFileProperty = "GradGuardCallbackTimingFile";
 
+        /// <summary>
+        /// The environment variable that names a GradGuard.Analyzers.dll to time in place of the embedded one: the
+        /// package's precompiled copy, whose ReadyToRun code the runtime uses only for an assembly loaded from its file.
+        /// A compiler server reads it from the environment of the build that started it.
+        /// </summary>
+        public const string AnalyzersFileVariable = "GRADGUARD_CALLBACK_TIMING_ANALYZERS";
+
         // Loaded once a process: a compiler server creates analyzers anew for each build, and a fresh copy of the
         // assembly would be JIT-compiled afresh each time.
         private static readonly Lazy<Type[]> GradGuardAnalyzerTypes = new(LoadGradGuardAnalyzerTypes);
@@ -88,6 +95,8 @@ namespace GradGuard.Benchmarks.CallbackTiming
                 lines.Add(Figure($"gradguard_callbacks_cpu_ms.{GradGuardAnalyzerTypes.Value[index].Name}", clocks[index].CpuMilliseconds));
             }
 
+            // An assembly loaded from bytes has no location: 1 says the file named by AnalyzersFileVariable was timed.
+            lines.Add(Figure("gradguard_analyzers_from_file", GradGuardAnalyzerTypes.Value[0].Assembly.Location.Length > 0 ? 1 : 0));
             lines.Add(Figure("binding_floor_cpu_ms", BindingFloor.CpuMilliseconds));
             lines.Add(Figure("binding_floor_members", BindingFloor.Members));
             var compiler = Process.GetCurrentProcess();
@@ -107,15 +116,25 @@ namespace GradGuard.Benchmarks.CallbackTiming
         /// <summary>Every analyzer of GradGuard.Analyzers, found as the compiler finds them: by their attribute.</summary>
         private static Type[] LoadGradGuardAnalyzerTypes()
         {
-            using var embedded = typeof(CallbackTimedGradGuardAnalyzers).Assembly.GetManifestResourceStream("GradGuard.Analyzers.dll")
-                ?? throw new InvalidOperationException("GradGuard.Analyzers.dll is not embedded in the callback timing harness.");
-            using var copy = new MemoryStream();
-            embedded.CopyTo(copy);
-            var types = Assembly.Load(copy.ToArray()).GetTypes()
+            var types = LoadGradGuardAnalyzers().GetTypes()
                 .Where(type => !type.IsAbstract && typeof(DiagnosticAnalyzer).IsAssignableFrom(type) && type.GetCustomAttributes(typeof(DiagnosticAnalyzerAttribute), inherit: false).Length > 0)
                 .OrderBy(type => type.FullName, StringComparer.Ordinal)
                 .ToArray();
             return types.Length > 0 ? types : throw new InvalidOperationException("GradGuard.Analyzers.dll holds no analyzer.");
+        }
+
+        private static Assembly LoadGradGuardAnalyzers()
+        {
+            if (Environment.GetEnvironmentVariable(AnalyzersFileVariable) is { Length: > 0 } file)
+            {
+                return Assembly.LoadFrom(file);
+            }
+
+            using var embedded = typeof(CallbackTimedGradGuardAnalyzers).Assembly.GetManifestResourceStream("GradGuard.Analyzers.dll")
+                ?? throw new InvalidOperationException("GradGuard.Analyzers.dll is not embedded in the callback timing harness.");
+            using var copy = new MemoryStream();
+            embedded.CopyTo(copy);
+            return Assembly.Load(copy.ToArray());
         }
     }
 }

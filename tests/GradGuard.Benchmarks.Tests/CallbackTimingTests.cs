@@ -82,6 +82,10 @@ public sealed class CallbackTimingTests : IDisposable
         Assert.Equal(AnalyzerSets.GradGuard().Select(analyzer => "gradguard_callbacks_cpu_ms." + analyzer.GetType().Name).Order(), byAnalyzer.Select(figure => figure.Key).Order());
         Assert.InRange(byAnalyzer.Sum(figure => figure.Value), figures["gradguard_callbacks_cpu_ms"] - 0.05 * byAnalyzer.Count, figures["gradguard_callbacks_cpu_ms"] + 0.05 * byAnalyzer.Count);
         Assert.Equal(Environment.ProcessId, figures["compiler_process_id"]);
+
+        // Without the variable naming a copy on disk, the harness times the GradGuard.Analyzers it carries.
+        Assert.Null(Environment.GetEnvironmentVariable(CallbackTimedGradGuardAnalyzers.AnalyzersFileVariable));
+        Assert.Equal(0, figures["gradguard_analyzers_from_file"]);
     }
 
     [Theory]

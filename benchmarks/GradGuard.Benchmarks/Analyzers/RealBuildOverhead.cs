@@ -121,27 +121,10 @@ internal static partial class RealBuildOverhead
             AddBindingFloor(summary, prefix, way, project.CallbackTimingBuild(compilerServer: false, way));
         }
 
-        // The server's figures add up over its builds: each build is the difference from the one before it in the same
-        // server. The first build starts a server of its own and JIT-compiles what it runs; the runtime goes on
-        // recompiling the compiler's hot code for several builds more, so a server's second build is not yet what a
-        // long-lived one spends.
-        project.ShutDownCompilerServer();
-        var totals = Enumerable.Range(0, Math.Max(builds + 1, SettledServerBuilds)).Select(_ => project.CallbackTimingBuild(compilerServer: true)).ToList();
+        var totals = ServerBuilds(project, builds, prefix, analyzersFile: null);
         var floors = BindingFloorWays.Select(way => project.CallbackTimingBuild(compilerServer: true, way)).ToList();
         project.ShutDownCompilerServer();
-        if (totals.Any(build => build.CompilerProcessId != totals[0].CompilerProcessId))
-        {
-            throw new InvalidOperationException($"The compiler server of {prefix} was replaced between builds; a long-lived server's figures need one server throughout.");
-        }
-
-        var warmBuilds = totals.Zip(totals.Skip(1), (before, after) => after.Minus(before)).ToList();
-        if (warmBuilds.Any(build => build.GradGuardCallbacksCpuMilliseconds < 0))
-        {
-            throw new InvalidOperationException($"The compiler server loaded the callback timing harness afresh during {prefix}: its totals started over.");
-        }
-
-        AddCallbackTiming(summary, $"{prefix}.server", warmBuilds.Take(builds).ToList());
-        AddCallbackTiming(summary, $"{prefix}.server.settled", warmBuilds.Skip(warmBuilds.Count - 2).ToList());
+        AddServerCallbackTimings(summary, prefix, totals, builds);
         var before = totals[^1];
         for (var index = 0; index < floors.Count; index++)
         {
@@ -152,6 +135,45 @@ internal static partial class RealBuildOverhead
 
             before = floors[index];
         }
+    }
+
+    /// <summary>
+    /// Builds one after another in a compiler server started for them, with the copy of GradGuard.Analyzers at
+    /// <paramref name="analyzersFile"/> (the harness's own when null); the server is left running for more builds. The
+    /// figures add up over a server's builds: each build is the difference from the one before it. The first build
+    /// starts the server and JIT-compiles what it runs; the runtime goes on recompiling the compiler's hot code for
+    /// several builds more, so a server's second build is not yet what a long-lived one spends.
+    /// </summary>
+    internal static List<CallbackTiming> ServerBuilds(SdkProject project, int builds, string prefix, string? analyzersFile)
+    {
+        project.ShutDownCompilerServer();
+        var totals = Enumerable.Range(0, Math.Max(builds + 1, SettledServerBuilds))
+            .Select(_ => project.CallbackTimingBuild(compilerServer: true, analyzersFile: analyzersFile))
+            .ToList();
+        if (totals.Any(build => build.CompilerProcessId != totals[0].CompilerProcessId))
+        {
+            throw new InvalidOperationException($"The compiler server of {prefix} was replaced between builds; a long-lived server's figures need one server throughout.");
+        }
+
+        if (totals.Any(build => build.AnalyzersFromFile != analyzersFile is not null))
+        {
+            throw new InvalidOperationException($"The compiler server of {prefix} timed another copy of GradGuard.Analyzers than the one asked for.");
+        }
+
+        return totals;
+    }
+
+    /// <summary>A server's first <paramref name="builds"/> builds after the one that started it, and its last two, the settled ones.</summary>
+    internal static void AddServerCallbackTimings(Summary summary, string prefix, List<CallbackTiming> totals, int builds)
+    {
+        var warmBuilds = totals.Zip(totals.Skip(1), (before, after) => after.Minus(before)).ToList();
+        if (warmBuilds.Any(build => build.GradGuardCallbacksCpuMilliseconds < 0))
+        {
+            throw new InvalidOperationException($"The compiler server loaded the callback timing harness afresh during {prefix}: its totals started over.");
+        }
+
+        AddCallbackTiming(summary, $"{prefix}.server", warmBuilds.Take(builds).ToList());
+        AddCallbackTiming(summary, $"{prefix}.server.settled", warmBuilds.Skip(warmBuilds.Count - 2).ToList());
     }
 
     /// <summary>What binding every member's code costs in a build of its own, bound one of the ways of <see cref="BindingFloor"/>.</summary>

@@ -20,7 +20,8 @@ internal sealed record CallbackTiming(
     double CompilerCpuMilliseconds,
     int CompilerProcessId,
     double BindingFloorCpuMilliseconds,
-    int BindingFloorMembers)
+    int BindingFloorMembers,
+    bool AnalyzersFromFile)
 {
     public CallbackTiming Minus(CallbackTiming earlier) => this with
     {
@@ -43,6 +44,8 @@ internal sealed record CompilerRun(double CpuMilliseconds, double GradGuardMilli
 internal sealed partial class SdkProject : IDisposable
 {
     private const string ReportsNothingConfig = "reports-nothing.globalconfig";
+
+    private static readonly IReadOnlyDictionary<string, string?> NoEnvironment = new Dictionary<string, string?>();
 
     private readonly string projectFile;
     private readonly string sarifFile;
@@ -99,13 +102,16 @@ internal sealed partial class SdkProject : IDisposable
     /// <summary>
     /// Builds with GradGuard run through <see cref="CallbackTimedGradGuardAnalyzers"/>, in a compiler process of
     /// the build's own or in the compiler server, and reads what it measured; with <paramref name="bindingFloor"/>, the
-    /// harness binds every member's code that way (<see cref="BindingFloor"/>) in place of running GradGuard.
+    /// harness binds every member's code that way (<see cref="BindingFloor"/>) in place of running GradGuard. With
+    /// <paramref name="analyzersFile"/>, the harness times that copy of GradGuard.Analyzers.dll instead of its own; a
+    /// compiler server keeps the copy it loaded first, so a server's builds all name the same one.
     /// </summary>
-    public CallbackTiming CallbackTimingBuild(bool compilerServer, string? bindingFloor = null)
+    public CallbackTiming CallbackTimingBuild(bool compilerServer, string? bindingFloor = null, string? analyzersFile = null)
     {
         var timingAnalyzer = typeof(CallbackTimedGradGuardAnalyzers).Assembly.Location;
         File.Delete(callbackTimingFile);
         string output = Build(
+            new Dictionary<string, string?> { [CallbackTimedGradGuardAnalyzers.AnalyzersFileVariable] = analyzersFile },
             analyzer: null,
             $"-p:GradGuardCallbackTimingAnalyzer={timingAnalyzer}",
             $"-p:{CallbackTimedGradGuardAnalyzers.ResultFileProperty}={callbackTimingFile}",
@@ -127,7 +133,8 @@ internal sealed partial class SdkProject : IDisposable
             figures["compiler_process_cpu_ms"],
             (int)figures["compiler_process_id"],
             figures["binding_floor_cpu_ms"],
-            (int)figures["binding_floor_members"]);
+            (int)figures["binding_floor_members"],
+            figures["gradguard_analyzers_from_file"] == 1);
     }
 
     /// <summary>
@@ -183,17 +190,28 @@ internal sealed partial class SdkProject : IDisposable
             .Count(result => result.GetProperty("ruleId").GetString()?.StartsWith("GG", StringComparison.Ordinal) == true);
     }
 
-    private string Build(string? analyzer, params string[] options) => Run(
+    private string Build(string? analyzer, params string[] options) => Build(NoEnvironment, analyzer, options);
+
+    private string Build(IReadOnlyDictionary<string, string?> environment, string? analyzer, params string[] options) => Run(
+        environment,
         new[] { "build", projectFile, "--no-restore", "--no-incremental", "-nologo", "-clp:PerformanceSummary", $"-p:GradGuardAnalyzer={analyzer}" }
             .Concat(options)
             .ToArray());
 
-    private string Run(params string[] arguments)
+    private string Run(params string[] arguments) => Run(NoEnvironment, arguments);
+
+    /// <summary>Runs dotnet with <paramref name="environment"/> added to this process's (a null value removes the variable).</summary>
+    private string Run(IReadOnlyDictionary<string, string?> environment, string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Directory };
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
         }
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start dotnet.");

@@ -51,7 +51,7 @@ namespace GradGuard.Analyzers.NetworkModel
             _ => null,
         };
 
-        public bool? AsBool => Value as bool?;
+        public bool? AsBool => Value is bool flag ? flag : null;
 
         public bool IsNull => Value is null;
 

@@ -7,7 +7,7 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace GradGuard.Analyzers.TrainingSteps
 {
     /// <summary>A module applied inside a loop: <c>cell.call(x[t], h)</c>, <c>(output, hidden) = rnn.forward(x, hidden)</c>.</summary>
-    internal readonly struct LoopApplication
+    internal sealed class LoopApplication
     {
         private static readonly string[] LoopKeywords = { "for", "foreach", "while", "do" };
 
