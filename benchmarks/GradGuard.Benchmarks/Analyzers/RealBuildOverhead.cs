@@ -186,7 +186,7 @@ internal static partial class RealBuildOverhead
         summary.Add($"{name}.bind_share", floor.BindingFloorCpuMilliseconds / floor.CompilerCpuMilliseconds);
     }
 
-    private static void AddCallbackTiming(Summary summary, string prefix, List<CallbackTiming> timings)
+    internal static void AddCallbackTiming(Summary summary, string prefix, List<CallbackTiming> timings)
     {
         summary.Add($"{prefix}.gradguard_callbacks_cpu_ms", Statistics.Median(timings.Select(timing => timing.GradGuardCallbacksCpuMilliseconds)), "F0");
         summary.Add($"{prefix}.gradguard_callbacks_jit_ms", Statistics.Median(timings.Select(timing => timing.GradGuardCallbacksJitMilliseconds)), "F0");
