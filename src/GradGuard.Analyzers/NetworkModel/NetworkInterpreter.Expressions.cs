@@ -174,7 +174,7 @@ namespace GradGuard.Analyzers.NetworkModel
             var values = new List<Value?>(arguments.Length);
             foreach (var argument in arguments)
             {
-                values.Add(Eval(argument.Value, frame));
+                values.Add(EvalArgument(argument, frame));
             }
 
             return values;

@@ -337,7 +337,7 @@ namespace GradGuard.Analyzers.NetworkModel
             var values = new Value?[method?.Parameters.Length ?? 0];
             foreach (var argument in arguments)
             {
-                var value = Eval(argument.Value, frame);
+                var value = EvalArgument(argument, frame);
                 if (argument.Parameter is { } parameter && parameter.Ordinal < values.Length)
                 {
                     values[parameter.Ordinal] = value;
@@ -346,6 +346,23 @@ namespace GradGuard.Analyzers.NetworkModel
 
             // Calls to methods without parameters (RegisterComponents, modules()) share the one empty list.
             return values.Length == 0 ? Arguments.None : new Arguments(values);
+        }
+
+        /// <summary>
+        /// An argument's value. The defaults a call leaves out (TorchSharp's factories leave many: bias, stride, device,
+        /// dtype) are a quarter of the arguments the interpreter meets; a constant one is read as it is, without a step
+        /// of <see cref="Eval"/>, which would read the same constant after its dispatch.
+        /// </summary>
+        [MethodImpl(HotPaths.Optimized)]
+        private Value? EvalArgument(IArgumentOperation argument, Frame frame)
+        {
+            var value = argument.Value;
+            if (argument.ArgumentKind == ArgumentKind.DefaultValue && ConstantFolding.From(value.ConstantValue) is { } constant)
+            {
+                return constant;
+            }
+
+            return Eval(value, frame);
         }
     }
 }
