@@ -7,8 +7,9 @@ namespace GradGuard.Benchmarks.Analyzers;
 /// What the package's ReadyToRun copy of GradGuard.Analyzers.dll saves a compiler started for one build (every CI
 /// build, and every build with <c>UseSharedCompilation=false</c>): the project's own compiler command line run in a
 /// process of its own with the plain assembly and with the precompiled one, in turns, on the real-world-shaped models and
-/// on generated projects; then each copy's share of the compiler's CPU in a long-lived compiler server. Linux only: the
-/// precompiled copy is for linux-x64, and the compiler's CPU time is read with <c>getrusage</c>.
+/// on generated projects; then each copy's share of the compiler's CPU, in compilers started for the build and in a
+/// long-lived compiler server. Linux only: the precompiled copy is for linux-x64, and the compiler's CPU time is read
+/// with <c>getrusage</c>.
 /// </summary>
 internal static class PrecompiledAnalyzers
 {
