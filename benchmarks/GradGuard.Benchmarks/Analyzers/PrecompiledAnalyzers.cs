@@ -55,8 +55,7 @@ internal static class PrecompiledAnalyzers
         var runs = Variants.ToDictionary(variant => variant, _ => new List<CompilerRun>());
         for (var round = 0; round < rounds; round++)
         {
-            // Each round in the other order, so that a slow spell of the machine does not land on one copy only.
-            foreach (var variant in round % 2 == 0 ? Variants : Variants.Reverse())
+            foreach (var variant in InTurn(round))
             {
                 var (compiler, arguments) = commandLines[variant];
                 runs[variant].Add(project.CompileAlone(compiler, arguments));
@@ -83,7 +82,7 @@ internal static class PrecompiledAnalyzers
         var fresh = Variants.ToDictionary(variant => variant, _ => new List<CallbackTiming>());
         for (var round = 0; round < CallbackTimedRounds; round++)
         {
-            foreach (var variant in round % 2 == 0 ? Variants : Variants.Reverse())
+            foreach (var variant in InTurn(round))
             {
                 fresh[variant].Add(project.CallbackTimingBuild(compilerServer: false, analyzersFile: analyzers[variant]));
             }
@@ -97,6 +96,9 @@ internal static class PrecompiledAnalyzers
             RealBuildOverhead.AddServerCallbackTimings(summary, $"{prefix}.{variant}", totals, builds: 1);
         }
     }
+
+    /// <summary>The copies in the order a round builds them: each round in the other order, so that a slow spell of the machine does not land on one copy only.</summary>
+    private static IEnumerable<string> InTurn(int round) => round % 2 == 0 ? Variants : Variants.Reverse();
 
     /// <summary>Publishes GradGuard.Analyzers.ReadyToRun, as the package's build does, and returns the precompiled assembly's path.</summary>
     private static string PublishPrecompiled()

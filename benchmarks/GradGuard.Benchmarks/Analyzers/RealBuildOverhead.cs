@@ -155,7 +155,7 @@ internal static partial class RealBuildOverhead
             throw new InvalidOperationException($"The compiler server of {prefix} was replaced between builds; a long-lived server's figures need one server throughout.");
         }
 
-        if (totals.Any(build => build.AnalyzersFromFile != analyzersFile is not null))
+        if (totals.Any(build => build.AnalyzersFromFile != (analyzersFile is not null)))
         {
             throw new InvalidOperationException($"The compiler server of {prefix} timed another copy of GradGuard.Analyzers than the one asked for.");
         }
