@@ -8,6 +8,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
 
 namespace GradGuard.Benchmarks.Analyzers;
 
@@ -22,6 +23,9 @@ namespace GradGuard.Benchmarks.Analyzers;
 /// registers operation actions, as the SDK's default rules do.</item>
 /// <item><c>bind_read_first_file_cpu_ms</c> and <c>bind_read_compiled_cpu_ms</c>: the members the model binds, through the
 /// driver's shared semantic models, from a probe's first semantic-model action and at the end of the compilation.</item>
+/// <item><c>operations_read</c>, <c>walk_read_cpu_ms</c> and <c>walk_read_dispatch_cpu_ms</c>: the operations of those
+/// members, bound already, each visited once; and visited with a switch on its kind and a hash of the symbol it names,
+/// the least an interpreter over operation trees does at each. No interpreter of those members costs less.</item>
 /// <item><c>gradguard_alone</c> and <c>gradguard_with_sdk</c>: each of GradGuard's analyzers' execution time in the driver's
 /// own report, alone and beside the SDK's default analyzers. The driver raises the compiler's events on a task of its own,
 /// so what is bound already when GradGuard asks depends on that race, and these figures scatter from run to run.</item>
@@ -33,17 +37,20 @@ namespace GradGuard.Benchmarks.Analyzers;
 /// </summary>
 internal static class AnalysisFloor
 {
+    private static readonly SymbolEqualityComparer Symbols = SymbolEqualityComparer.Default;
+
     public static void Measure(string prefix, CSharpCompilation compilation, Summary summary)
     {
         var read = MembersTheModelBinds(compilation);
         var compile = new List<double>();
         var bindRead = new List<double>();
         var bindAll = new List<double>();
+        var readOperations = new List<IOperation>();
         int allMembers = 0;
         for (var repetition = 0; repetition < 2; repetition++)
         {
             var compiled = Compiled(compilation, compile);
-            bindRead.Add(BindingCpuMilliseconds(compiled, read.Select(member => member.In(compiled)).ToList()));
+            bindRead.Add(BindingCpuMilliseconds(compiled, read.Select(member => member.In(compiled)).ToList(), repetition == 0 ? readOperations : null));
             compiled = Compiled(compilation, compile);
             var all = compiled.SyntaxTrees.SelectMany(BindingFloor.MembersWithCode).ToList();
             allMembers = all.Count;
@@ -58,6 +65,11 @@ internal static class AnalysisFloor
         summary.Add($"{prefix}.bind_read_share", Statistics.Median(bindRead) / compileMs);
         summary.Add($"{prefix}.bind_all_cpu_ms", Statistics.Median(bindAll), "F1");
         summary.Add($"{prefix}.bind_all_share", Statistics.Median(bindAll) / compileMs);
+        var (bareMs, dispatchMs, operations) = WalkingCpuMilliseconds(readOperations);
+        summary.Add($"{prefix}.operations_read", operations);
+        summary.Add($"{prefix}.walk_read_cpu_ms", bareMs, "F1");
+        summary.Add($"{prefix}.walk_read_dispatch_cpu_ms", dispatchMs, "F1");
+        summary.Add($"{prefix}.walk_read_dispatch_share", dispatchMs / compileMs);
 
         // In a build the compiler hands the trees it bound to the semantic models the driver shares, and GetOperation on
         // those only builds the operations; what GradGuard finds already bound depends on when it asks.
@@ -98,7 +110,7 @@ internal static class AnalysisFloor
         return copy;
     }
 
-    private static double BindingCpuMilliseconds(Compilation compilation, IEnumerable<SyntaxNode> members)
+    private static double BindingCpuMilliseconds(Compilation compilation, IEnumerable<SyntaxNode> members, List<IOperation>? bound = null)
     {
         var models = new Dictionary<SyntaxTree, SemanticModel>();
         long start = CallbackClock.ThreadCpuNanoseconds();
@@ -109,10 +121,67 @@ internal static class AnalysisFloor
                 models[member.SyntaxTree] = model = compilation.GetSemanticModel(member.SyntaxTree);
             }
 
-            model.GetOperation(member);
+            if (model.GetOperation(member) is { } operation)
+            {
+                bound?.Add(operation);
+            }
         }
 
         return (CallbackClock.ThreadCpuNanoseconds() - start) / 1e6;
+    }
+
+    /// <summary>
+    /// What reading the operation trees of the members the model reads costs before an interpreter does anything with
+    /// them, on trees already bound: every operation visited once (<c>Bare</c>), and visited with the least an interpreter
+    /// must do at each, switching on what it is and hashing the symbol it names (<c>Dispatch</c>). Medians of five walks.
+    /// </summary>
+    internal static (double BareMilliseconds, double DispatchMilliseconds, int Operations) WalkingCpuMilliseconds(List<IOperation> roots)
+    {
+        var bare = new List<double>();
+        var dispatch = new List<double>();
+        var operations = 0;
+        for (var walk = 0; walk < 5; walk++)
+        {
+            long start = CallbackClock.ThreadCpuNanoseconds();
+            operations = roots.Sum(Bare);
+            long visited = CallbackClock.ThreadCpuNanoseconds();
+            GC.KeepAlive(roots.Aggregate(0, (seen, root) => seen ^ Dispatch(root)));
+            long dispatched = CallbackClock.ThreadCpuNanoseconds();
+            bare.Add((visited - start) / 1e6);
+            dispatch.Add((dispatched - visited) / 1e6);
+        }
+
+        return (Statistics.Median(bare), Statistics.Median(dispatch), operations);
+    }
+
+    private static int Bare(IOperation operation)
+    {
+        var operations = 1;
+        foreach (var child in operation.ChildOperations)
+        {
+            operations += Bare(child);
+        }
+
+        return operations;
+    }
+
+    private static int Dispatch(IOperation operation)
+    {
+        var seen = operation switch
+        {
+            IInvocationOperation invocation => Symbols.GetHashCode(invocation.TargetMethod),
+            IObjectCreationOperation creation => Symbols.GetHashCode(creation.Constructor),
+            ILocalReferenceOperation local => Symbols.GetHashCode(local.Local),
+            IParameterReferenceOperation parameter => Symbols.GetHashCode(parameter.Parameter),
+            IMemberReferenceOperation member => Symbols.GetHashCode(member.Member),
+            _ => (int)operation.Kind ^ (operation.ConstantValue.HasValue ? 1 : 0),
+        };
+        foreach (var child in operation.ChildOperations)
+        {
+            seen ^= Dispatch(child);
+        }
+
+        return seen;
     }
 
     /// <summary>
